@@ -1,0 +1,7 @@
+"""revad_emu: algorithmic differentiation of compiled x86-64 Linux programs under emulation."""
+
+from revad_emu.api import Emulator, RunResult
+from revad_emu.errors import RevadError
+
+__version__ = "0.1.0"
+__all__ = ["Emulator", "RunResult", "RevadError", "__version__"]

@@ -1,0 +1,3 @@
+from revad_emu.cli import main
+
+raise SystemExit(main())

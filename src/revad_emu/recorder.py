@@ -1,0 +1,242 @@
+"""The recorder: follows active values through every instruction and writes the tape.
+
+Per instruction (one range code hook, dispatch on a per-address table): finish the previous
+instruction's pending "post" step (read its result, place the new node in the shadow), then
+run this instruction's handler, built once from its decoded form by the `isa` tables. Before
+the first input is marked no code hook exists at all, so start-up code runs at full speed.
+"""
+
+from __future__ import annotations
+
+import struct
+from array import array
+from collections import Counter
+from collections.abc import Callable
+
+from revad_emu import fastuc
+from revad_emu.decode import Decoder, Insn, MemRef
+from revad_emu.errors import DerivativeError
+from revad_emu.shadow import Shadow
+from revad_emu.tape import TapeBuilder, op_code
+
+_unpack_d = struct.Struct("<d").unpack_from
+_unpack_f = struct.Struct("<f").unpack_from
+
+# Routines that read a double's bits on purpose and produce only text/integers: no warning.
+PASSIVE_ROUTINES = (
+    "printf", "fprintf", "sprintf", "snprintf", "vfprintf", "vsnprintf", "vsprintf",
+    "__vfprintf", "__printf", "_IO_", "__mpn_", "__strtod", "____strtod", "strtod", "__isnan",
+    "__isinf", "__fpclassify", "__GI___printf_fp", "__printf_fp", "hack_digit", "__printf_buffer",
+    "__dprintf", "_itoa", "__write", "write", "std::num_put", "_ZNKSt7num_put", "_ZNSo9_M_insert",
+    "_ZSt", "__gfortran_", "_gfortran", "__quadmath", "__wrap_", "__sprintf_chk", "__printf_chk",
+    "__fprintf_chk", "__snprintf_chk", "__vfprintf_chk", "__translated_number_width",
+    "__fwprintf", "__isnanl", "__isinfl",
+)
+
+
+class Recorder:
+    """Shadow state + tape for one machine; attach with `Recorder(machine)`."""
+
+    def __init__(self, machine, *, strict: bool = False, verbose_warnings: bool = True):
+        self.m = machine
+        self.fast = machine.fast
+        self.sh = Shadow()
+        self.tb = TapeBuilder()
+        self.dec = Decoder()
+        self.strict = strict
+        self.handlers: dict[int, Callable[[], None] | bool] = {}
+        self.pending: Callable[[], None] | None = None
+        self.bits = array("Q", [0])     # bit pattern of each node's value (low 64 bits)
+        self.width = array("B", [0])    # 4, 8 or 10 bytes
+        self.bits_hi: dict[int, int] = {}  # top 16 bits of 80-bit x87 values
+        self.inputs: list[tuple[str, int, float]] = []
+        self.outputs: list[tuple[str, int, float]] = []
+        self.warn_counts: Counter = Counter()
+        self.warn_text: dict[tuple[int, str], str] = {}
+        self.hooked = False
+        self.rep_addr = -1
+        self._tb_add = self.tb.add
+        self._bits_append = self.bits.append
+        self._width_append = self.width.append
+        from revad_emu import isa
+
+        self.table = isa.TABLE
+        self.generic = isa.generic_handler
+        # Memory written by the kernel (read(), fstat...) or unmapped loses its derivatives.
+        mem = machine.mem
+        orig_write, orig_unmap = mem.write, mem.unmap
+
+        def write(addr, data):
+            orig_write(addr, data)
+            if self.sh.slots:
+                self.sh.clear_range(addr, addr + len(data))
+
+        def unmap(addr, size):
+            orig_unmap(addr, size)
+            if self.sh.slots:
+                self.sh.clear_range(addr, addr + size)
+
+        mem.write, mem.unmap = write, unmap
+
+    # -- nodes -------------------------------------------------------------------------
+    def new_node(self, p1: int, d1: float, p2: int, d2: float, value: float, bits: int,
+                 width: int, addr: int, op: int) -> int:
+        node = self._tb_add(p1, d1, p2, d2, value, addr, op)
+        self._bits_append(bits & 0xFFFF_FFFF_FFFF_FFFF)
+        self._width_append(width)
+        if width == 10:
+            self.bits_hi[node] = bits >> 64
+        return node
+
+    def new_input(self, value: float, bits: int, width: int, addr: int = 0) -> int:
+        node = self.tb.new_input(value, addr)
+        self._bits_append(bits & 0xFFFF_FFFF_FFFF_FFFF)
+        self._width_append(width)
+        if width == 10:
+            self.bits_hi[node] = bits >> 64
+        self.ensure_hooked()
+        return node
+
+    def valid(self, node: int, raw: bytes, off: int, width: int) -> bool:
+        """Does the value read now still carry node's bits? (catches untracked overwrites)"""
+        if self.width[node] != width:
+            return False
+        bits = int.from_bytes(raw[off:off + width], "little")
+        if width == 10:
+            return (bits & 0xFFFF_FFFF_FFFF_FFFF) == self.bits[node] and \
+                bits >> 64 == self.bits_hi.get(node, 0)
+        return bits == self.bits[node]
+
+    def operand_node(self, node: int, raw: bytes, off: int, width: int, addr: int) -> int:
+        """Node to use as a parent: validated, or 0 with a warning."""
+        if node == 0:
+            return 0
+        if node < 0:
+            self.warn(addr, "partial", "an active value is read in pieces that do not form "
+                                       "one whole value (bit manipulation?)")
+            return 0
+        if self.valid(node, raw, off, width):
+            return node
+        self.warn(addr, "stale", "an active value was changed by an untracked write; its "
+                                 "derivative is dropped here")
+        return 0
+
+    # -- hook --------------------------------------------------------------------------
+    def ensure_hooked(self) -> None:
+        if not self.hooked:
+            self.hooked = True
+            self.m.add_code_hook(self._step)
+
+    def _step(self, addr: int, size: int) -> None:
+        p = self.pending
+        if p is not None:
+            self.pending = None
+            p()
+        h = self.handlers.get(addr)
+        if h is None:
+            h = self._build(addr, size)
+        if h:
+            h()
+
+    def flush(self) -> None:
+        p = self.pending
+        if p is not None:
+            self.pending = None
+            p()
+
+    def _build(self, addr: int, size: int):
+        code = self.fast.mem(addr, size) or b""
+        insn = self.dec.decode(code, addr)
+        if insn is None:
+            h: Callable[[], None] | bool = False
+        else:
+            builder = self.table.get(insn.mnemonic)
+            h = builder(self, insn) if builder is not None else self.generic(self, insn)
+            if h is None:
+                h = False
+        self.handlers[addr] = h
+        return h
+
+    # -- helpers for the isa tables ----------------------------------------------------
+    def ea(self, mem: MemRef, insn: Insn) -> Callable[[], int]:
+        """A closure computing the operand's effective address from live registers."""
+        gpr = self.fast.gpr
+        disp, scale, b, i = mem.disp, mem.scale, mem.base, mem.index
+        mask = 0xFFFF_FFFF_FFFF_FFFF
+        if b == -2:
+            const = (insn.address + insn.size + disp) & mask
+            return lambda: const
+        seg = None
+        if mem.seg == 1:
+            seg = fastuc.UC_FS_BASE
+        elif mem.seg == 2:
+            seg = fastuc.X.UC_X86_REG_GS_BASE
+        reg = self.fast.reg
+        if seg is not None:
+            if b >= 0 and i >= 0:
+                return lambda: (reg(seg) + gpr(b) + gpr(i) * scale + disp) & mask
+            if b >= 0:
+                return lambda: (reg(seg) + gpr(b) + disp) & mask
+            if i >= 0:
+                return lambda: (reg(seg) + gpr(i) * scale + disp) & mask
+            return lambda: (reg(seg) + disp) & mask
+        if b >= 0 and i >= 0:
+            return lambda: (gpr(b) + gpr(i) * scale + disp) & mask
+        if b >= 0:
+            if disp == 0:
+                return lambda: gpr(b)
+            return lambda: (gpr(b) + disp) & mask
+        if i >= 0:
+            return lambda: (gpr(i) * scale + disp) & mask
+        return lambda: disp & mask
+
+    def warn(self, addr: int, kind: str, what: str) -> None:
+        key = (addr, kind)
+        self.warn_counts[key] += 1
+        if key in self.warn_text:
+            return
+        text = (f"{self.m.describe(addr)}: {self.m.disasm(addr)}: {what}")
+        self.warn_text[key] = text
+        if self.strict:
+            raise DerivativeError(f"--strict: {text}")
+
+    def in_passive_routine(self, addr: int) -> bool:
+        sym = self.m.symbols.symbol(addr)
+        return sym is not None and sym[0].startswith(PASSIVE_ROUTINES)
+
+    @property
+    def warnings(self) -> list[str]:
+        out = []
+        for key, text in self.warn_text.items():
+            n = self.warn_counts[key]
+            out.append(text + (f" ({n} times)" if n > 1 else ""))
+        return out
+
+
+def value_of(raw: bytes, off: int, width: int) -> float:
+    if width == 8:
+        return _unpack_d(raw, off)[0]
+    if width == 4:
+        return _unpack_f(raw, off)[0]
+    return x87_to_float(raw[off:off + 10])
+
+
+def x87_to_float(b: bytes) -> float:
+    """80-bit extended → nearest double (derivatives and tape values are binary64)."""
+    mant = int.from_bytes(b[:8], "little")
+    se = int.from_bytes(b[8:10], "little")
+    sign = -1.0 if se & 0x8000 else 1.0
+    exp = se & 0x7FFF
+    if exp == 0x7FFF:
+        return sign * (float("inf") if mant << 1 & (2**64 - 1) == 0 else float("nan"))
+    if exp == 0 and mant == 0:
+        return sign * 0.0
+    import math
+
+    try:
+        return sign * math.ldexp(mant, exp - 16383 - 63)
+    except OverflowError:
+        return sign * float("inf")
+
+
+_ = op_code  # re-exported for isa modules
