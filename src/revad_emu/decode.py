@@ -82,6 +82,7 @@ class Operand:
     reg: RegInfo | None = None
     mem: MemRef | None = None
     imm: int = 0
+    access: int = 0           # capstone CS_AC_READ=1 | CS_AC_WRITE=2 (reliable for GPR code)
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,8 @@ class Decoder:
         ops = []
         for op in ins.operands:
             if op.type == CX.X86_OP_REG:
-                ops.append(Operand("reg", op.size, reg=REGS.get(op.reg,
-                                                                RegInfo("other", op.reg, 0, op.size))))
+                ops.append(Operand("reg", op.size, reg=REGS.get(
+                    op.reg, RegInfo("other", op.reg, 0, op.size)), access=op.access))
             elif op.type == CX.X86_OP_MEM:
                 m = op.mem
                 seg = 1 if m.segment == CX.X86_REG_FS else 2 if m.segment == CX.X86_REG_GS else 0
@@ -130,7 +131,7 @@ class Decoder:
                     base = GPR_OF_CS.get(m.base, -3)
                 index = GPR_OF_CS.get(m.index, -3) if m.index else -1
                 ops.append(Operand("mem", op.size, mem=MemRef(seg, base, index, m.scale, m.disp,
-                                                               op.size)))
+                                                               op.size), access=op.access))
             else:
                 ops.append(Operand("imm", op.size, imm=op.imm))
         try:

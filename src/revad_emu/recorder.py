@@ -54,7 +54,8 @@ class Recorder:
         self.warn_counts: Counter = Counter()
         self.warn_text: dict[tuple[int, str], str] = {}
         self.hooked = False
-        self.rep_addr = -1
+        self.prev = -1
+        self.disabled = False
         self._tb_add = self.tb.add
         self._bits_append = self.bits.append
         self._width_append = self.width.append
@@ -97,6 +98,13 @@ class Recorder:
         self.ensure_hooked()
         return node
 
+    def taint_origin(self, loc: int, width: int) -> int | None:
+        ents = self.sh.get(loc, width)
+        for e in ents or ():
+            if e is not None and e < 0:
+                return -1 - e
+        return None
+
     def valid(self, node: int, raw: bytes, off: int, width: int) -> bool:
         """Does the value read now still carry node's bits? (catches untracked overwrites)"""
         if self.width[node] != width:
@@ -107,13 +115,21 @@ class Recorder:
                 bits >> 64 == self.bits_hi.get(node, 0)
         return bits == self.bits[node]
 
-    def operand_node(self, node: int, raw: bytes, off: int, width: int, addr: int) -> int:
+    def operand_node(self, node: int, raw: bytes, off: int, width: int, addr: int,
+                     loc: int | None = None) -> int:
         """Node to use as a parent: validated, or 0 with a warning."""
         if node == 0:
             return 0
         if node < 0:
-            self.warn(addr, "partial", "an active value is read in pieces that do not form "
-                                       "one whole value (bit manipulation?)")
+            origin = self.taint_origin(loc, width) if loc is not None else None
+            if origin is not None:
+                self.warn(addr, "bittrick", "derivative lost: this operand was computed by "
+                          "integer/bit operations on a floating-point value (bit trick) at "
+                          f"{self.m.describe(origin)}: {self.m.disasm(origin)}")
+            else:
+                self.warn(addr, "partial", "an active value is read in pieces that do not form "
+                                           "one whole value (bit manipulation); derivative "
+                                           "dropped")
             return 0
         if self.valid(node, raw, off, width):
             return node
@@ -128,6 +144,8 @@ class Recorder:
             self.m.add_code_hook(self._step)
 
     def _step(self, addr: int, size: int) -> None:
+        if self.disabled:
+            return
         p = self.pending
         if p is not None:
             self.pending = None
@@ -137,6 +155,7 @@ class Recorder:
             h = self._build(addr, size)
         if h:
             h()
+        self.prev = addr
 
     def flush(self) -> None:
         p = self.pending

@@ -1,0 +1,290 @@
+"""Data moves: what each bit-preserving instruction copies, as byte pieces.
+
+A piece `(dst_off, n, src, src_off)` says "bytes dst_off..dst_off+n of operand 0 come from
+bytes src_off.. of operand `src`" (src None: zero-filled/passive). Bytes not covered keep
+their shadow. Pieces are snapshotted before any is written, so in-register shuffles work.
+"""
+
+from __future__ import annotations
+
+from revad_emu.decode import Insn, Operand
+from revad_emu.shadow import gpr_loc
+
+Piece = tuple[int, int, int | None, int]
+
+RSP, RSI, RDI, RCX, RAX, RBP = 4, 6, 7, 1, 0, 5
+
+
+def loc_fn(rec, insn: Insn, op: Operand):
+    if op.kind == "mem":
+        return rec.ea(op.mem, insn)
+    if op.kind == "reg" and op.reg.kind in ("gpr", "xmm", "ymm"):
+        loc = op.reg.loc
+        return lambda: loc
+    return None
+
+
+def mover(rec, insn: Insn, pieces: list[Piece]):
+    """Handler applying byte pieces (operand 0 is the destination)."""
+    fns = [loc_fn(rec, insn, op) for op in insn.ops]
+    if fns and fns[0] is None:
+        return rec.generic(rec, insn)
+    sh = rec.sh
+    if len(pieces) == 1 and pieces[0][2] is not None:
+        doff, n, si, soff = pieces[0]
+        dfn, sfn = fns[0], fns[si]
+        if sfn is None:
+            return rec.generic(rec, insn)
+
+        def h1():
+            if sh.slots:
+                sh.copy(sfn() + soff, dfn() + doff, n)
+
+        return h1
+    for _, _, si, _ in pieces:
+        if si is not None and fns[si] is None:
+            return rec.generic(rec, insn)
+
+    def h():
+        if not sh.slots:
+            return
+        d = fns[0]()
+        snaps = []
+        for doff, n, si, soff in pieces:
+            ents = None if si is None else sh.get(fns[si]() + soff, n)
+            snaps.append((d + doff, n, ents))
+        for dl, n, ents in snaps:
+            if ents is None:
+                sh.clear(dl, n)
+            else:
+                sh.put(dl, ents)
+
+    return h
+
+
+def _zext(insn: Insn, pieces: list[Piece]) -> list[Piece]:
+    """A write to a 32-bit GPR zeroes its upper half."""
+    d = insn.ops[0]
+    if d.kind == "reg" and d.reg.kind == "gpr" and d.reg.size == 4:
+        return [*pieces, (4, 4, None, 0)]
+    return pieces
+
+
+def b_mov(rec, insn):
+    d, s = insn.ops
+    if s.kind == "imm":
+        if not (d.kind == "reg" or d.kind == "mem"):
+            return None
+        n = 8 if d.kind == "reg" and d.reg.kind == "gpr" and d.size == 4 else d.size
+        return mover(rec, insn, [(0, n, None, 0)])
+    return mover(rec, insn, _zext(insn, [(0, d.size, 1, 0)]))
+
+
+def b_movzx_like_clear(rec, insn):
+    return rec.generic(rec, insn)
+
+
+def b_push(rec, insn):
+    s = insn.ops[0]
+    gpr = rec.fast.gpr
+    sh = rec.sh
+    size = 8
+    if s.kind == "imm":
+        def h():
+            if sh.slots:
+                sh.clear(gpr(RSP) - size, size)
+        return h
+    sfn = loc_fn(rec, insn, s)
+    if sfn is None:
+        return rec.generic(rec, insn)
+    n = s.size
+
+    def h2():
+        if sh.slots:
+            dst = gpr(RSP) - size
+            sh.copy(sfn(), dst, n)
+            if n < size:
+                sh.clear(dst + n, size - n)
+
+    return h2
+
+
+def b_pop(rec, insn):
+    d = insn.ops[0]
+    dfn = loc_fn(rec, insn, d)
+    if dfn is None:
+        return rec.generic(rec, insn)
+    gpr = rec.fast.gpr
+    sh = rec.sh
+    n = d.size
+
+    def h():
+        if sh.slots:
+            sh.copy(gpr(RSP), dfn(), n)
+
+    return h
+
+
+def b_call(rec, insn):
+    gpr = rec.fast.gpr
+    sh = rec.sh
+
+    def h():
+        if sh.slots:
+            sh.clear(gpr(RSP) - 8, 8)
+
+    return h
+
+
+def b_leave(rec, insn):
+    gpr = rec.fast.gpr
+    sh = rec.sh
+    rbp_loc = gpr_loc(RBP)
+
+    def h():
+        if sh.slots:
+            sh.copy(gpr(RBP), rbp_loc, 8)
+
+    return h
+
+
+def b_xchg(rec, insn):
+    a, b = insn.ops
+    if a.kind == "reg" and b.kind == "reg" and a.reg == b.reg:
+        return False  # nop (also the client-request marker xchg rbx, rbx)
+    if a.size == 4 and a.kind == "reg" and b.kind == "reg":
+        pieces_a = [(0, 4, 1, 0), (4, 4, None, 0)]
+    else:
+        pieces_a = [(0, a.size, 1, 0)]
+    fa, fb = loc_fn(rec, insn, a), loc_fn(rec, insn, b)
+    if fa is None or fb is None:
+        return rec.generic(rec, insn)
+    sh = rec.sh
+    n = a.size
+    zext = a.kind == "reg" and a.size == 4
+    del pieces_a
+
+    def h():
+        if not sh.slots:
+            return
+        la, lb = fa(), fb()
+        ea, eb = sh.get(la, n), sh.get(lb, n)
+        for loc, ents in ((la, eb), (lb, ea)):
+            if ents is None:
+                sh.clear(loc, n)
+            else:
+                sh.put(loc, ents)
+        if zext:
+            sh.clear(la + 4, 4)
+            if b.kind == "reg":
+                sh.clear(lb + 4, 4)
+
+    return h
+
+
+_FLAG = {"c": 0, "p": 2, "z": 6, "s": 7, "o": 11}
+
+
+def _cond(cc: str):
+    """Predicate on EFLAGS for a condition-code suffix."""
+    def f(n):
+        return lambda fl: (fl >> _FLAG[n]) & 1
+    c, p, z, s, o = (f(k) for k in "cpzso")
+    table = {
+        "o": o, "no": lambda fl: not o(fl), "b": c, "c": c, "nae": c,
+        "ae": lambda fl: not c(fl), "nb": lambda fl: not c(fl), "nc": lambda fl: not c(fl),
+        "e": z, "z": z, "ne": lambda fl: not z(fl), "nz": lambda fl: not z(fl),
+        "be": lambda fl: c(fl) or z(fl), "na": lambda fl: c(fl) or z(fl),
+        "a": lambda fl: not (c(fl) or z(fl)), "nbe": lambda fl: not (c(fl) or z(fl)),
+        "s": s, "ns": lambda fl: not s(fl), "p": p, "pe": p, "np": lambda fl: not p(fl),
+        "po": lambda fl: not p(fl), "l": lambda fl: s(fl) != o(fl),
+        "nge": lambda fl: s(fl) != o(fl), "ge": lambda fl: s(fl) == o(fl),
+        "nl": lambda fl: s(fl) == o(fl), "le": lambda fl: z(fl) or s(fl) != o(fl),
+        "ng": lambda fl: z(fl) or s(fl) != o(fl), "g": lambda fl: not z(fl) and s(fl) == o(fl),
+        "nle": lambda fl: not z(fl) and s(fl) == o(fl),
+    }
+    return table[cc]
+
+
+def b_cmov(rec, insn):
+    pred = _cond(insn.mnemonic[4:])
+    d, s = insn.ops
+    fd, fs = loc_fn(rec, insn, d), loc_fn(rec, insn, s)
+    if fd is None or fs is None:
+        return rec.generic(rec, insn)
+    sh = rec.sh
+    reg = rec.fast.reg
+    from revad_emu.fastuc import UC_EFLAGS
+
+    n = d.size
+
+    def h():
+        if not sh.slots:
+            return
+        dl = fd()
+        if pred(reg(UC_EFLAGS)):
+            sh.copy(fs(), dl, n)
+        if n == 4:
+            sh.clear(dl + 4, 4)  # cmov r32 zero-extends even when the move does not happen
+
+    return h
+
+
+def _string_op(rec, insn, kind: str):
+    """movs/stos/lods, with or without rep: handle the whole range on the first hook."""
+    width = {"b": 1, "w": 2, "d": 4, "q": 8}[insn.mnemonic.split()[-1][-1]]
+    rep = insn.rep
+    gpr = rec.fast.gpr
+    reg = rec.fast.reg
+    sh = rec.sh
+    from revad_emu.fastuc import UC_EFLAGS
+
+    addr = insn.address
+
+    def h():
+        if rep:
+            if rec.prev == addr:
+                return  # a later iteration of the rep we already handled whole
+            count = gpr(RCX)
+        else:
+            count = 1
+        if count == 0 or not sh.slots:
+            return
+        down = (reg(UC_EFLAGS) >> 10) & 1
+        total = count * width
+        if kind == "movs":
+            src, dst = gpr(RSI), gpr(RDI)
+            if down:
+                src, dst = src - total + width, dst - total + width
+            ents = sh.get(src, total)
+            if ents is None:
+                sh.clear_range(dst, dst + total)
+            else:
+                sh.put(dst, ents)
+        elif kind == "stos":
+            dst = gpr(RDI)
+            if down:
+                dst = dst - total + width
+            ents = sh.get(gpr_loc(RAX), width)
+            if ents is None:
+                sh.clear_range(dst, dst + total)
+            else:
+                for k in range(count):
+                    sh.put(dst + k * width, ents)
+        else:  # lods
+            src = gpr(RSI)
+            sh.copy(src + (total - width if not down else -(total - width)), gpr_loc(RAX), width)
+
+    return h
+
+
+TABLE = {
+    "mov": b_mov, "movabs": b_mov, "push": b_push, "pop": b_pop, "call": b_call,
+    "leave": b_leave, "xchg": b_xchg,
+    **{f"cmov{cc}": b_cmov for cc in (
+        "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g")},
+}
+for _k in ("movs", "stos", "lods"):
+    for _w in "bwdq":
+        TABLE[f"{_k}{_w}"] = (lambda kind: lambda rec, insn: _string_op(rec, insn, kind))(_k)
+        TABLE[f"rep {_k}{_w}"] = TABLE[f"{_k}{_w}"]

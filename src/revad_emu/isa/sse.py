@@ -1,0 +1,571 @@
+"""SSE/SSE2/SSE3/SSSE3/SSE4.1: moves and shuffles (as byte pieces) and FP arithmetic.
+
+Arithmetic handlers read the operands (to validate their bits and compute partials), then
+leave a "post" step that reads the result lanes after Unicorn executed the instruction, so
+the tape holds exactly the values the program computed (any MXCSR rounding mode, FTZ/DAZ).
+"""
+
+from __future__ import annotations
+
+from revad_emu.isa.moves import loc_fn, mover
+from revad_emu.recorder import value_of
+from revad_emu.rules import BINARY, UNARY
+from revad_emu.shadow import xmm_loc
+from revad_emu.tape import op_code
+
+# ----------------------------------------------------------------------------- moves
+
+
+def _is_xmm(op) -> bool:
+    return op.kind == "reg" and op.reg.kind == "xmm"
+
+
+def _lanes(dst_idx, src_idx, w, picks):
+    """Pieces placing lanes: picks[j] = (operand, lane) for destination lane j."""
+    return [(j * w, w, op, lane * w) for j, (op, lane) in enumerate(picks) if op is not None]
+
+
+def s_movsd_like(w):
+    def b(rec, insn):
+        d, s = insn.ops[0], insn.ops[-1]
+        if d.kind == "mem" and s.kind == "mem":  # the string instruction movsd
+            from revad_emu.isa.moves import _string_op
+
+            return _string_op(rec, insn, "movs")
+        if _is_xmm(d) and s.kind == "mem":
+            return mover(rec, insn, [(0, w, 1, 0), (w, 16 - w, None, 0)])
+        return mover(rec, insn, [(0, w, 1, 0)])
+    return b
+
+
+def s_move_full(rec, insn):
+    d, s = insn.ops
+    return mover(rec, insn, [(0, min(d.size, s.size, 16) or 16, 1, 0)])
+
+
+def s_movq(rec, insn):
+    d, s = insn.ops
+    if _is_xmm(d):
+        return mover(rec, insn, [(0, 8, 1, 0), (8, 8, None, 0)])
+    return mover(rec, insn, [(0, 8, 1, 0)])
+
+
+def s_movd(rec, insn):
+    d, s = insn.ops
+    if _is_xmm(d):
+        return mover(rec, insn, [(0, 4, 1, 0), (4, 12, None, 0)])
+    if d.kind == "reg":
+        return mover(rec, insn, [(0, 4, 1, 0), (4, 4, None, 0)])
+    return mover(rec, insn, [(0, 4, 1, 0)])
+
+
+def s_movhigh(rec, insn):  # movhpd/movhps
+    d, s = insn.ops
+    if _is_xmm(d):
+        return mover(rec, insn, [(8, 8, 1, 0)])
+    return mover(rec, insn, [(0, 8, 1, 8)])
+
+
+def s_movlow(rec, insn):  # movlpd/movlps
+    return mover(rec, insn, [(0, 8, 1, 0)])
+
+
+def _imm(insn) -> int:
+    return insn.ops[-1].imm & 0xFF
+
+
+def s_shufpd(rec, insn):
+    i = _imm(insn)
+    return mover(rec, insn, [(0, 8, 0, (i & 1) * 8), (8, 8, 1, ((i >> 1) & 1) * 8)])
+
+
+def s_shufps(rec, insn):
+    i = _imm(insn)
+    sel = [(0, i & 3), (0, (i >> 2) & 3), (1, (i >> 4) & 3), (1, (i >> 6) & 3)]
+    return mover(rec, insn, [(4 * j, 4, op, 4 * ln) for j, (op, ln) in enumerate(sel)])
+
+
+def s_pshufd(rec, insn):
+    i = _imm(insn)
+    return mover(rec, insn, [(4 * j, 4, 1, 4 * ((i >> (2 * j)) & 3)) for j in range(4)])
+
+
+def s_blend(w):
+    def b(rec, insn):
+        i = _imm(insn)
+        n = 16 // w
+        return mover(rec, insn, [(j * w, w, 1, j * w) for j in range(n) if (i >> j) & 1]) \
+            if i & ((1 << n) - 1) else False
+    return b
+
+
+def s_insertps(rec, insn):
+    i = _imm(insn)
+    s = insn.ops[1]
+    src_lane = 0 if s.kind == "mem" else (i >> 6) & 3
+    pieces = [((i >> 4 & 3) * 4, 4, 1, src_lane * 4)]
+    pieces += [(4 * j, 4, None, 0) for j in range(4) if (i >> j) & 1]
+    return mover(rec, insn, pieces)
+
+
+def s_extract(w):
+    def b(rec, insn):
+        i = _imm(insn)
+        d = insn.ops[0]
+        pieces = [(0, w, 1, (i % (16 // w)) * w)]
+        if d.kind == "reg" and d.reg.kind == "gpr" and w == 4:
+            pieces.append((4, 4, None, 0))
+        return mover(rec, insn, pieces)
+    return b
+
+
+def s_insert(w):
+    def b(rec, insn):
+        i = _imm(insn)
+        return mover(rec, insn, [((i % (16 // w)) * w, w, 1, 0)])
+    return b
+
+
+def s_byteshift(left: bool):
+    def b(rec, insn):
+        i = min(_imm(insn), 16)
+        if left:
+            pieces = [(i, 16 - i, 0, 0)] if i < 16 else []
+            pieces += [(0, i, None, 0)] if i else []
+        else:
+            pieces = [(0, 16 - i, 0, i)] if i < 16 else []
+            pieces += [(16 - i, i, None, 0)] if i else []
+        return mover(rec, insn, pieces) if pieces and i else False
+    return b
+
+
+def s_palignr(rec, insn):
+    i = _imm(insn)
+    pieces = []
+    for k in range(16):  # result byte k = (dst:src)[k + i]; src low, dst high
+        j = k + i
+        if j < 16:
+            pieces.append((k, 1, 1, j))
+        elif j < 32:
+            pieces.append((k, 1, 0, j - 16))
+        else:
+            pieces.append((k, 1, None, 0))
+    return mover(rec, insn, pieces)
+
+
+MOVES = {
+    "movsd": s_movsd_like(8), "movss": s_movsd_like(4),
+    **{m: s_move_full for m in ("movapd", "movaps", "movupd", "movups", "movdqa", "movdqu",
+                                "lddqu", "movntdq", "movntpd", "movntps", "movntdqa")},
+    "movq": s_movq, "movd": s_movd, "movhpd": s_movhigh, "movhps": s_movhigh,
+    "movlpd": s_movlow, "movlps": s_movlow,
+    "movhlps": lambda rec, insn: mover(rec, insn, [(0, 8, 1, 8)]),
+    "movlhps": lambda rec, insn: mover(rec, insn, [(8, 8, 1, 0)]),
+    "unpcklpd": lambda rec, insn: mover(rec, insn, [(8, 8, 1, 0)]),
+    "punpcklqdq": lambda rec, insn: mover(rec, insn, [(8, 8, 1, 0)]),
+    "unpckhpd": lambda rec, insn: mover(rec, insn, [(0, 8, 0, 8), (8, 8, 1, 8)]),
+    "punpckhqdq": lambda rec, insn: mover(rec, insn, [(0, 8, 0, 8), (8, 8, 1, 8)]),
+    "unpcklps": lambda rec, insn: mover(rec, insn, [(0, 4, 0, 0), (4, 4, 1, 0), (8, 4, 0, 4),
+                                                    (12, 4, 1, 4)]),
+    "punpckldq": lambda rec, insn: mover(rec, insn, [(0, 4, 0, 0), (4, 4, 1, 0), (8, 4, 0, 4),
+                                                     (12, 4, 1, 4)]),
+    "unpckhps": lambda rec, insn: mover(rec, insn, [(0, 4, 0, 8), (4, 4, 1, 8), (8, 4, 0, 12),
+                                                    (12, 4, 1, 12)]),
+    "punpckhdq": lambda rec, insn: mover(rec, insn, [(0, 4, 0, 8), (4, 4, 1, 8), (8, 4, 0, 12),
+                                                     (12, 4, 1, 12)]),
+    "movddup": lambda rec, insn: mover(rec, insn, [(0, 8, 1, 0), (8, 8, 1, 0)]),
+    "movsldup": lambda rec, insn: mover(rec, insn, [(0, 4, 1, 0), (4, 4, 1, 0), (8, 4, 1, 8),
+                                                    (12, 4, 1, 8)]),
+    "movshdup": lambda rec, insn: mover(rec, insn, [(0, 4, 1, 4), (4, 4, 1, 4), (8, 4, 1, 12),
+                                                    (12, 4, 1, 12)]),
+    "shufpd": s_shufpd, "shufps": s_shufps, "pshufd": s_pshufd,
+    "blendpd": s_blend(8), "blendps": s_blend(4),
+    "insertps": s_insertps, "extractps": s_extract(4), "pextrd": s_extract(4),
+    "pextrq": s_extract(8), "pinsrd": s_insert(4), "pinsrq": s_insert(8),
+    "pslldq": s_byteshift(True), "psrldq": s_byteshift(False), "palignr": s_palignr,
+}
+
+# ------------------------------------------------------------------------ arithmetic
+
+
+def _src(rec, insn, op):
+    """(location closure, raw reader) for an xmm register or memory operand."""
+    fast = rec.fast
+    if _is_xmm(op):
+        i = op.reg.index
+        loc = xmm_loc(i)
+        return (lambda: loc), (lambda _loc, _n: fast.xmm_bytes(i))
+    if op.kind == "mem":
+        return rec.ea(op.mem, insn), fast.mem
+    return None, None
+
+
+def binop(op: str, w: int, lanes: int):
+    rule = BINARY[op]
+    code = op_code(op)
+
+    def b(rec, insn):
+        d, s = insn.ops[0], insn.ops[1]
+        if not _is_xmm(d):
+            return rec.generic(rec, insn)
+        sfn, sread = _src(rec, insn, s)
+        if sfn is None:
+            return rec.generic(rec, insn)
+        di = d.reg.index
+        dloc = xmm_loc(di)
+        sh = rec.sh
+        node_at = sh.node_at
+        xmm = rec.fast.xmm_bytes
+        offs = tuple(j * w for j in range(lanes))
+        addr = insn.address
+        opnode = rec.operand_node
+        new_node = rec.new_node
+
+        def h():
+            if not sh.slots:
+                return
+            sl = sfn()
+            na = [node_at(dloc + o, w) for o in offs]
+            nb = [node_at(sl + o, w) for o in offs]
+            if not any(na) and not any(nb):
+                return
+            ra = xmm(di)
+            rb = sread(sl, 16)
+            if rb is None:
+                return
+            parts = []
+            for j, o in enumerate(offs):
+                pa = opnode(na[j], ra, o, w, addr, dloc + o)
+                pb = opnode(nb[j], rb, o, w, addr, sl + o)
+                if pa or pb:
+                    da, db = rule(value_of(ra, o, w), value_of(rb, o, w))
+                    parts.append((o, pa, da if pa else 0.0, pb, db if pb else 0.0))
+                else:
+                    parts.append((o, 0, 0.0, 0, 0.0))
+
+            def post():
+                r = xmm(di)
+                for o, pa, da, pb, db in parts:
+                    if pa or pb:
+                        node = new_node(pa, da, pb, db, value_of(r, o, w),
+                                        int.from_bytes(r[o:o + w], "little"), w, addr, code)
+                        sh.set_node(dloc + o, w, node)
+                    else:
+                        sh.clear(dloc + o, w)
+
+            rec.pending = post
+
+        return h
+
+    return b
+
+
+def unop(op: str, w_in: int, w_out: int, lanes: int, zero_upper_from: int | None = None):
+    """dst lane j (w_out) = f(src lane j (w_in)); optional zeroing of dst bytes from an offset."""
+    rule = UNARY[op]
+    code = op_code(op)
+
+    def b(rec, insn):
+        d, s = insn.ops[0], insn.ops[1]
+        if not _is_xmm(d):
+            return rec.generic(rec, insn)
+        sfn, sread = _src(rec, insn, s)
+        if sfn is None:
+            return rec.generic(rec, insn)
+        di = d.reg.index
+        dloc = xmm_loc(di)
+        sh = rec.sh
+        xmm = rec.fast.xmm_bytes
+        addr = insn.address
+        ins_ = tuple(j * w_in for j in range(lanes))
+        outs = tuple(j * w_out for j in range(lanes))
+
+        def h():
+            if not sh.slots:
+                return
+            sl = sfn()
+            ns = [sh.node_at(sl + o, w_in) for o in ins_]
+            if not any(ns):
+                for o in outs:
+                    sh.clear(dloc + o, w_out)
+                if zero_upper_from is not None:
+                    sh.clear(dloc + zero_upper_from, 16 - zero_upper_from)
+                return
+            rs = sread(sl, 16)
+            if rs is None:
+                return
+            parts = []
+            for j, o in enumerate(ins_):
+                p = rec.operand_node(ns[j], rs, o, w_in, addr, sl + o)
+                parts.append((outs[j], p, rule(value_of(rs, o, w_in)) if p else 0.0))
+
+            def post():
+                r = xmm(di)
+                for o, p, dv in parts:
+                    if p:
+                        node = rec.new_node(p, dv, 0, 0.0, value_of(r, o, w_out),
+                                            int.from_bytes(r[o:o + w_out], "little"), w_out,
+                                            addr, code)
+                        sh.set_node(dloc + o, w_out, node)
+                    else:
+                        sh.clear(dloc + o, w_out)
+                if zero_upper_from is not None:
+                    sh.clear(dloc + zero_upper_from, 16 - zero_upper_from)
+
+            rec.pending = post
+
+        return h
+
+    return b
+
+
+def combo(w: int, formulas, op: str = "add"):
+    """Lane j = ca*A[la] + cb*B[lb] with A, B operands 0/1 (horizontal adds, addsub)."""
+    code = op_code(op)
+
+    def b(rec, insn):
+        d, s = insn.ops[0], insn.ops[1]
+        if not _is_xmm(d):
+            return rec.generic(rec, insn)
+        sfn, sread = _src(rec, insn, s)
+        if sfn is None:
+            return rec.generic(rec, insn)
+        di = d.reg.index
+        dloc = xmm_loc(di)
+        sh = rec.sh
+        xmm = rec.fast.xmm_bytes
+        addr = insn.address
+
+        def h():
+            if not sh.slots:
+                return
+            locs = (dloc, sfn())
+            raws = None
+            parts = []
+            for j, ((oa, la, ca), (ob, lb, cb)) in enumerate(formulas):
+                na = sh.node_at(locs[oa] + la * w, w)
+                nb = sh.node_at(locs[ob] + lb * w, w)
+                if na or nb:
+                    if raws is None:
+                        raws = (xmm(di), sread(locs[1], 16))
+                        if raws[1] is None:
+                            return
+                    pa = rec.operand_node(na, raws[oa], la * w, w, addr, locs[oa] + la * w)
+                    pb = rec.operand_node(nb, raws[ob], lb * w, w, addr, locs[ob] + lb * w)
+                    parts.append((j * w, pa, ca if pa else 0.0, pb, cb if pb else 0.0))
+                else:
+                    parts.append((j * w, 0, 0.0, 0, 0.0))
+            if raws is None:
+                for j in range(len(formulas)):
+                    sh.clear(dloc + j * w, w)
+                return
+
+            def post():
+                r = xmm(di)
+                for o, pa, da, pb, db in parts:
+                    if pa or pb:
+                        node = rec.new_node(pa, da, pb, db, value_of(r, o, w),
+                                            int.from_bytes(r[o:o + w], "little"), w, addr, code)
+                        sh.set_node(dloc + o, w, node)
+                    else:
+                        sh.clear(dloc + o, w)
+
+            rec.pending = post
+
+        return h
+
+    return b
+
+
+# -------------------------------------------------------------- sign-mask logic ops
+
+_NEG = {"abs": op_code("abs"), "neg": op_code("neg"), "negabs": op_code("negabs")}
+
+
+def _classify(kind: str, active_first: bool, m: int, w: int) -> str | None:
+    """What `active (op) mask` computes, for the standard sign-mask idioms; None = bit trick."""
+    allm = (1 << (8 * w)) - 1
+    sign = 1 << (8 * w - 1)
+    absm = allm ^ sign
+    if kind == "and":
+        return {allm: "copy", absm: "abs", 0: "zero", sign: "zero"}.get(m)
+    if kind == "andn":
+        if active_first:  # ~active & mask
+            return "zero" if m == 0 else None
+        return {0: "copy", sign: "abs", allm: "zero", absm: "zero"}.get(m)
+    if kind == "or":
+        return {0: "copy", sign: "negabs"}.get(m)
+    if kind == "xor":
+        return {0: "copy", sign: "neg"}.get(m)
+    return None
+
+
+def logic(kind: str, w: int | None):
+    def b(rec, insn):
+        d, s = insn.ops[0], insn.ops[1]
+        if not _is_xmm(d):
+            return rec.generic(rec, insn)
+        if _is_xmm(s) and s.reg.index == d.reg.index:
+            if kind in ("xor", "andn"):
+                loc = xmm_loc(d.reg.index)
+                sh0 = rec.sh
+                return lambda: sh0.clear(loc, 16) if sh0.slots else None
+            return False  # and/or with itself: unchanged
+        sfn, sread = _src(rec, insn, s)
+        if sfn is None:
+            return rec.generic(rec, insn)
+        di = d.reg.index
+        dloc = xmm_loc(di)
+        sh = rec.sh
+        xmm = rec.fast.xmm_bytes
+        addr = insn.address
+        passive_ok = rec.in_passive_routine(addr)
+
+        def lane_widths(sl):
+            if w is not None:
+                return [w] * (16 // w)
+            out = []
+            for half in (0, 8):
+                n8a, n8b = sh.node_at(dloc + half, 8), sh.node_at(sl + half, 8)
+                out += [8] if n8a >= 0 and n8b >= 0 else [4, 4]
+            return out
+
+        def h():
+            if not sh.slots:
+                return
+            sl = sfn()
+            if not sh.any_active(dloc, 16) and not sh.any_active(sl, 16):
+                return
+            ra, rb = xmm(di), sread(sl, 16)
+            if rb is None:
+                return
+            o = 0
+            for lw in lane_widths(sl):
+                na = rec.operand_node(sh.node_at(dloc + o, lw), ra, o, lw, addr, dloc + o)
+                nb = rec.operand_node(sh.node_at(sl + o, lw), rb, o, lw, addr, sl + o)
+                ba = int.from_bytes(ra[o:o + lw], "little")
+                bb = int.from_bytes(rb[o:o + lw], "little")
+                if na and nb:
+                    if not passive_ok:
+                        rec.warn(addr, "bittrick", "bitwise operation on two active values; "
+                                                   "the result is treated as passive")
+                    sh.clear(dloc + o, lw)
+                elif na or nb:
+                    node, x, m = (na, ba, bb) if na else (nb, bb, ba)
+                    what = _classify(kind, bool(na), m, lw)
+                    if what == "copy":
+                        sh.set_node(dloc + o, lw, node)
+                    elif what == "zero":
+                        sh.clear(dloc + o, lw)
+                    elif what is None:
+                        if not passive_ok:
+                            rec.warn(addr, "bittrick", f"bit manipulation ({kind} with mask "
+                                                       f"{m:#x}) of an active value; derivative "
+                                                       "dropped")
+                        sh.clear(dloc + o, lw)
+                    else:
+                        allm = (1 << (8 * lw)) - 1
+                        r = {"and": ba & bb, "andn": (~ba & allm) & bb, "or": ba | bb,
+                             "xor": ba ^ bb}[kind]
+                        xv = value_of(x.to_bytes(lw, "little"), 0, lw)
+                        rv = value_of(r.to_bytes(lw, "little"), 0, lw)
+                        n = rec.new_node(node, UNARY[what](xv), 0, 0.0, rv, r, lw, addr,
+                                         _NEG[what])
+                        sh.set_node(dloc + o, lw, n)
+                else:
+                    sh.clear(dloc + o, lw)
+                o += lw
+
+        return h
+
+    return b
+
+
+def passive_lanes(nbytes: int | None):
+    """Results that carry no derivative (comparisons, rounding, int conversions)."""
+    def b(rec, insn):
+        d = insn.ops[0]
+        if d.kind == "mem" and insn.mnemonic.startswith("cmps"):
+            return False  # the string compare cmpsd: writes no data
+        fn = loc_fn(rec, insn, d)
+        if fn is None:
+            return rec.generic(rec, insn)
+        n = nbytes if nbytes is not None else d.size
+        if d.kind == "reg" and d.reg.kind == "gpr" and n == 4:
+            n = 8
+        sh = rec.sh
+        return lambda: sh.clear(fn(), n) if sh.slots else None
+    return b
+
+
+def int_to_fp(nbytes: int):
+    """cvtsi2sd & co: the result is passive; an active integer source is a bit trick."""
+    def b(rec, insn):
+        s = insn.ops[1]
+        d = insn.ops[0]
+        sfn = loc_fn(rec, insn, s)
+        dloc = xmm_loc(d.reg.index) if _is_xmm(d) else None
+        if dloc is None or sfn is None:
+            return rec.generic(rec, insn)
+        sh = rec.sh
+        addr = insn.address
+        n = s.size
+
+        def h():
+            if not sh.slots:
+                return
+            if sh.any_active(sfn(), n):
+                rec.warn(addr, "bittrick", "integer → float conversion of an active value's "
+                                           "bits; derivative dropped")
+            sh.clear(dloc, nbytes)
+        return h
+    return b
+
+
+ARITH: dict = {}
+for _op in ("add", "sub", "mul", "div", "min", "max"):
+    ARITH[f"{_op}sd"] = binop(_op, 8, 1)
+    ARITH[f"{_op}ss"] = binop(_op, 4, 1)
+    ARITH[f"{_op}pd"] = binop(_op, 8, 2)
+    ARITH[f"{_op}ps"] = binop(_op, 4, 4)
+ARITH.update({
+    "sqrtsd": unop("sqrt", 8, 8, 1), "sqrtss": unop("sqrt", 4, 4, 1),
+    "sqrtpd": unop("sqrt", 8, 8, 2), "sqrtps": unop("sqrt", 4, 4, 4),
+    "cvtss2sd": unop("cvt", 4, 8, 1), "cvtsd2ss": unop("cvt", 8, 4, 1),
+    "cvtps2pd": unop("cvt", 4, 8, 2), "cvtpd2ps": unop("cvt", 8, 4, 2, zero_upper_from=8),
+    "addsubpd": combo(8, [((0, 0, 1.0), (1, 0, -1.0)), ((0, 1, 1.0), (1, 1, 1.0))]),
+    "addsubps": combo(4, [((0, j, 1.0), (1, j, -1.0 if j % 2 == 0 else 1.0)) for j in range(4)]),
+    "haddpd": combo(8, [((0, 0, 1.0), (0, 1, 1.0)), ((1, 0, 1.0), (1, 1, 1.0))]),
+    "hsubpd": combo(8, [((0, 0, 1.0), (0, 1, -1.0)), ((1, 0, 1.0), (1, 1, -1.0))]),
+    "haddps": combo(4, [((0, 0, 1.0), (0, 1, 1.0)), ((0, 2, 1.0), (0, 3, 1.0)),
+                        ((1, 0, 1.0), (1, 1, 1.0)), ((1, 2, 1.0), (1, 3, 1.0))]),
+    "hsubps": combo(4, [((0, 0, 1.0), (0, 1, -1.0)), ((0, 2, 1.0), (0, 3, -1.0)),
+                        ((1, 0, 1.0), (1, 1, -1.0)), ((1, 2, 1.0), (1, 3, -1.0))]),
+    "andpd": logic("and", 8), "andps": logic("and", 4), "andnpd": logic("andn", 8),
+    "andnps": logic("andn", 4), "orpd": logic("or", 8), "orps": logic("or", 4),
+    "xorpd": logic("xor", 8), "xorps": logic("xor", 4),
+    "pand": logic("and", None), "pandn": logic("andn", None), "por": logic("or", None),
+    "pxor": logic("xor", None),
+    "ucomisd": lambda rec, insn: False, "comisd": lambda rec, insn: False,
+    "ucomiss": lambda rec, insn: False, "comiss": lambda rec, insn: False,
+    "roundsd": passive_lanes(8), "roundss": passive_lanes(4), "roundpd": passive_lanes(16),
+    "roundps": passive_lanes(16),
+    "cvttsd2si": passive_lanes(None), "cvtsd2si": passive_lanes(None),
+    "cvttss2si": passive_lanes(None), "cvtss2si": passive_lanes(None),
+    "movmskpd": passive_lanes(None), "movmskps": passive_lanes(None),
+    "pmovmskb": passive_lanes(None),
+    "cvtdq2pd": passive_lanes(16), "cvtdq2ps": passive_lanes(16), "cvttpd2dq": passive_lanes(16),
+    "cvtpd2dq": passive_lanes(16), "cvttps2dq": passive_lanes(16), "cvtps2dq": passive_lanes(16),
+    "cvtsi2sd": int_to_fp(8), "cvtsi2ss": int_to_fp(4),
+    "cvtsi2sdl": int_to_fp(8), "cvtsi2sdq": int_to_fp(8),
+    "cvtsi2ssl": int_to_fp(4), "cvtsi2ssq": int_to_fp(4),
+})
+for _p in ("eq", "lt", "le", "unord", "neq", "nlt", "nle", "ord"):
+    ARITH[f"cmp{_p}sd"] = passive_lanes(8)
+    ARITH[f"cmp{_p}ss"] = passive_lanes(4)
+    ARITH[f"cmp{_p}pd"] = passive_lanes(16)
+    ARITH[f"cmp{_p}ps"] = passive_lanes(16)
+for _m in ("cmpsd", "cmpss", "cmppd", "cmpps"):
+    ARITH[_m] = passive_lanes({"cmpsd": 8, "cmpss": 4}.get(_m, 16))
+
+TABLE = {**MOVES, **ARITH}

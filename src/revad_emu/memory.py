@@ -1,0 +1,265 @@
+"""Guest virtual memory: page-granular mappings on top of one Unicorn engine.
+
+Unicorn refuses overlapping `mem_map` calls and knows no names, so this class keeps the
+Linux view (sorted regions with protection and a name) and does the splitting that `mmap`
+with MAP_FIXED, `munmap` and `mprotect` need. Every mapping of the guest should go through
+it; ranges Unicorn has mapped behind its back are still treated as occupied when a free range
+is searched or a fixed mapping replaces them. Linux PROT_* bits equal UC_PROT_* bits.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import struct
+from dataclasses import dataclass
+
+from unicorn import Uc, UcError
+
+PAGE = 0x1000
+PROT_MASK = 7  # PROT_READ | PROT_WRITE | PROT_EXEC
+
+
+def page_down(x: int) -> int:
+    return x & ~(PAGE - 1)
+
+
+def page_up(x: int) -> int:
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+class GuestMemoryError(Exception):
+    """An access to guest memory that is not mapped (the syscall layer turns it into EFAULT)."""
+
+    def __init__(self, addr: int, size: int, write: bool) -> None:
+        kind = "write" if write else "read"
+        super().__init__(f"guest memory {kind} of {size} bytes at {addr:#x} is not mapped")
+        self.addr = addr
+        self.size = size
+        self.write = write
+
+
+class MapError(Exception):
+    """No free range of the requested size, or a request outside the address space."""
+
+
+@dataclass
+class Region:
+    start: int
+    end: int  # exclusive
+    prot: int
+    name: str = ""
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+_ACCESS_ERRORS = (UcError, OverflowError, ValueError, ctypes.ArgumentError)
+
+
+class AddressSpace:
+    """The guest's mappings; regions with equal protection and name are kept coalesced."""
+
+    def __init__(
+        self, uc: Uc, mmap_top: int = 0x7FFF_F7FF_F000, mmap_bottom: int = 0x1000_0000
+    ) -> None:
+        self.uc = uc
+        self.mmap_top = page_down(mmap_top)
+        self.mmap_bottom = page_up(mmap_bottom)
+        self._regions: list[Region] = []
+        self._starts: list[int] = []
+
+    # -- mappings ---------------------------------------------------------------------------
+
+    @property
+    def regions(self) -> list[Region]:
+        return list(self._regions)
+
+    def map(
+        self, addr: int | None, size: int, prot: int, name: str = "", fixed: bool = True
+    ) -> int:
+        """Map zeroed pages; a fixed map replaces what was there, otherwise addr is a hint."""
+        size = page_up(size)
+        if size <= 0:
+            raise MapError(f"cannot map {size} bytes")
+        if addr is not None:
+            addr = page_down(addr) if not fixed else addr
+            if addr % PAGE:
+                raise MapError(f"fixed mapping at unaligned address {addr:#x}")
+            if addr < 0 or addr + size > 1 << 64:
+                raise MapError(f"mapping {addr:#x}+{size:#x} outside the address space")
+        if addr is None or (not fixed and not self.is_free(addr, size)):
+            addr = self._find_free(size)
+        else:
+            self._unmap(addr, size)
+        try:
+            self.uc.mem_map(addr, size, prot & PROT_MASK)
+        except UcError as e:
+            raise MapError(f"unicorn refused to map {addr:#x}+{size:#x}: {e}") from None
+        self._set(addr, addr + size, prot & PROT_MASK, name)
+        return addr
+
+    def unmap(self, addr: int, size: int) -> None:
+        """Remove whatever is mapped in the range (holes are fine, as for munmap)."""
+        self._unmap(page_down(addr), page_up(addr + size) - page_down(addr))
+
+    def protect(self, addr: int, size: int, prot: int) -> None:
+        """Change protection; the whole range must be mapped (else GuestMemoryError)."""
+        start, end = page_down(addr), page_up(addr + size)
+        if end <= start:
+            return
+        if not self.is_mapped(start, end - start):
+            raise GuestMemoryError(addr, size, False)
+        prot &= PROT_MASK
+        self.uc.mem_protect(start, end - start, prot)
+        for r in self.overlapping(start, end):
+            self._set(max(r.start, start), min(r.end, end), prot, r.name)
+
+    def is_mapped(self, addr: int, size: int = 1) -> bool:
+        """True if every byte of [addr, addr+size) lies in some region."""
+        end = addr + max(size, 1)
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i < 0:
+            return False
+        pos = addr
+        for r in self._regions[i:]:
+            if r.start > pos or r.end <= pos:
+                return False
+            pos = r.end
+            if pos >= end:
+                return True
+        return False
+
+    def is_free(self, addr: int, size: int) -> bool:
+        """True if nothing (ours or Unicorn's) overlaps [addr, addr+size)."""
+        end = addr + size
+        if self.overlapping(addr, end):
+            return False
+        return not any(s < end and e >= addr for s, e, _ in self.uc.mem_regions())
+
+    def region_at(self, addr: int) -> Region | None:
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0 and addr < self._regions[i].end:
+            return self._regions[i]
+        return None
+
+    def overlapping(self, start: int, end: int) -> list[Region]:
+        """Regions that intersect [start, end), in address order."""
+        i, j = self._span(start, end)
+        return self._regions[i:j]
+
+    def _find_free(self, size: int) -> int:
+        """Highest free range below mmap_top (Linux's top-down mmap layout)."""
+        spans = sorted([(r.start, r.end) for r in self._regions]
+                       + [(s, e + 1) for s, e, _ in self.uc.mem_regions()])  # fmt: skip
+        busy: list[tuple[int, int]] = []
+        for s, e in spans:  # merge: our regions and Unicorn's describe the same pages
+            if busy and s <= busy[-1][1]:
+                busy[-1] = (busy[-1][0], max(busy[-1][1], e))
+            else:
+                busy.append((s, e))
+        hi = self.mmap_top
+        for s, e in reversed(busy):
+            if e <= hi and hi - size >= max(e, self.mmap_bottom):
+                return hi - size
+            hi = min(hi, s)
+            if hi - size < self.mmap_bottom:
+                break
+        if hi - size >= self.mmap_bottom:
+            return hi - size
+        raise MapError(f"no free range of {size:#x} bytes in the guest address space")
+
+    def _unmap(self, start: int, size: int) -> None:
+        end = start + size
+        for s, e, _ in list(self.uc.mem_regions()):
+            lo, hi = max(s, start), min(e + 1, end)
+            if lo < hi:
+                self.uc.mem_unmap(lo, hi - lo)
+        self._cut(start, end)
+
+    def _span(self, start: int, end: int) -> tuple[int, int]:
+        """Index range of the regions overlapping [start, end)."""
+        i = bisect.bisect_right(self._starts, start) - 1
+        if i < 0 or self._regions[i].end <= start:
+            i += 1
+        return i, max(i, bisect.bisect_left(self._starts, end))
+
+    def _cut(self, start: int, end: int) -> None:
+        """Drop [start, end) from the region list, splitting regions at the edges."""
+        i, j = self._span(start, end)
+        keep: list[Region] = []
+        for r in self._regions[i:j]:
+            if r.start < start:
+                keep.append(Region(r.start, start, r.prot, r.name))
+            if r.end > end:
+                keep.append(Region(end, r.end, r.prot, r.name))
+        self._regions[i:j] = keep
+        self._starts = [r.start for r in self._regions]
+
+    def _set(self, start: int, end: int, prot: int, name: str) -> None:
+        """Record [start, end) as one region, merging with equal neighbours."""
+        self._cut(start, end)
+        i = bisect.bisect_left(self._starts, start)
+        new = Region(start, end, prot, name)
+        if i > 0:
+            left = self._regions[i - 1]
+            if left.end == start and left.prot == prot and left.name == name:
+                new.start = left.start
+                i -= 1
+                del self._regions[i]
+        if i < len(self._regions):
+            right = self._regions[i]
+            if right.start == end and right.prot == prot and right.name == name:
+                new.end = right.end
+                del self._regions[i]
+        self._regions.insert(i, new)
+        self._starts = [r.start for r in self._regions]
+
+    # -- data -------------------------------------------------------------------------------
+
+    def read(self, addr: int, n: int) -> bytes:
+        if n <= 0:
+            return b""
+        try:
+            return bytes(self.uc.mem_read(addr, n))
+        except _ACCESS_ERRORS:
+            raise GuestMemoryError(addr, n, False) from None
+
+    def write(self, addr: int, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        try:
+            self.uc.mem_write(addr, bytes(data))
+        except _ACCESS_ERRORS:
+            raise GuestMemoryError(addr, len(data), True) from None
+
+    def read_cstr(self, addr: int, limit: int = 1 << 16) -> bytes:
+        """Bytes up to (not including) the NUL; at most `limit` bytes if none is found."""
+        out = bytearray()
+        while len(out) < limit:
+            n = min(PAGE - (addr + len(out)) % PAGE, limit - len(out))
+            chunk = self.read(addr + len(out), n)
+            k = chunk.find(0)
+            if k >= 0:
+                out += chunk[:k]
+                return bytes(out)
+            out += chunk
+        return bytes(out)
+
+    def read_u64(self, addr: int) -> int:
+        return struct.unpack("<Q", self.read(addr, 8))[0]
+
+    def write_u64(self, addr: int, value: int) -> None:
+        self.write(addr, struct.pack("<Q", value & 0xFFFF_FFFF_FFFF_FFFF))
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def maps_text(self) -> str:
+        """The mappings in /proc/self/maps format (pthread_getattr_np and others parse it)."""
+        lines = []
+        for r in self._regions:
+            perms = "".join(c if r.prot & b else "-" for c, b in (("r", 1), ("w", 2), ("x", 4)))
+            line = f"{r.start:08x}-{r.end:08x} {perms}p 00000000 00:00 0"
+            lines.append(f"{line:<72} {r.name}" if r.name else line)
+        return "".join(line + "\n" for line in lines)

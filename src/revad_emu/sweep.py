@@ -1,0 +1,382 @@
+"""Derivative sweeps over a finished `Tape`: reverse (vjp), forward (jvp) and Jacobians.
+
+With L the strictly lower-triangular matrix of partials in tape order (L[k, p] = d/dp of node
+k), the reverse sweep solves (I - L^T) a = seed and the forward sweep solves (I - L) t = seed.
+Inputs pick columns and outputs pick rows of (I - L)^-1. A mark on node 0 (passive) gives a
+zero row or column; repeated outputs accumulate their seeds; an input may also be an output.
+
+Only nodes lo..hi matter, lo = the smallest input node and hi = the largest output node: lower
+nodes have zero tangent and their adjoints are never read, higher ones cannot reach an output.
+
+Zero convention (as Derivgrind's evaluator): a contribution is skipped when the value it
+carries is exactly zero — in reverse, a node whose adjoint is 0 propagates nothing; in forward,
+a parent whose tangent is 0 contributes nothing. So a non-finite partial on a node that does
+not influence the seeded outputs (or is not influenced by the seeded inputs) cannot turn into
+0 * inf = nan. NaN and inf adjoints/tangents do propagate. Vector mode applies the rule per
+seed, so it equals stacking single seeds. The "triangular" method cannot skip inside scipy's
+solver: it solves with the non-finite partials set to 0, checks that each of them would have
+been skipped or cannot matter, and otherwise redoes the sweep with "levels".
+
+Methods:
+- "loop": plain Python loop, the reference the fast paths are tested against.
+- "levels": level scheduling on the recorded depths; one gather/scatter per depth level.
+  Cost ~ per-node work + ~10 µs per level, so it is fast on shallow tapes, slow on chains.
+- "triangular": scipy.sparse.linalg.spsolve_triangular (SuperLU's triangular solve) on the
+  CSR/CSC form of I - L; cost independent of depth.
+- "auto": "levels" if levels <= LEVELS_PER_NODE * seeds * nodes, else "triangular".
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.linalg import spsolve_triangular
+
+from revad_emu.tape import Tape
+
+Method = Literal["auto", "loop", "levels", "triangular"]
+METHODS = ("auto", "loop", "levels", "triangular")
+
+# "auto" uses levels while (number of levels) <= LEVELS_PER_NODE * seeds * (active nodes).
+# Measured with benchmarks/bench_sweep.py on 10^6-node tapes: a level costs ~8-15 µs of
+# fixed numpy overhead, and the triangular solve costs ~0.1-0.2 µs per node and seed more
+# than level scheduling, so the break-even is near 0.01-0.02 levels per node and seed.
+LEVELS_PER_NODE = 0.01
+
+# Jacobians are computed in batches of seeds so a batch holds at most this many adjoints.
+BATCH_ELEMENTS = 1 << 24
+
+
+class _Window:
+    """Tape nodes lo..hi renumbered 1..m (local 0 = a passive dummy), with parents below lo
+    or passive redirected to the dummy with partial 0. Cached on the tape per (lo, hi)."""
+
+    def __init__(self, tape: Tape, lo: int, hi: int) -> None:
+        self.lo, self.hi = lo, hi
+        self.m = m = hi - lo + 1
+        P = np.zeros((m + 1, 2), np.int64)
+        D = np.zeros((m + 1, 2))
+        pg = tape.parents[lo:hi + 1]
+        dead = pg < lo  # includes passive parent 0, as lo >= 1
+        P[1:] = np.where(dead, 0, pg - (lo - 1))
+        D[1:] = np.where(dead, 0.0, tape.partials[lo:hi + 1])
+        self.P, self.D = P, D
+        self.bad = not bool(np.isfinite(D).all())
+        self.live = np.flatnonzero(P.any(axis=1))  # nodes with at least one live parent
+        self.depth = tape.depth[lo:hi + 1][self.live - 1]
+        self.nlevels = int(np.count_nonzero(np.bincount(self.depth))) if len(self.live) else 0
+        self._levels: tuple | None = None
+        self._csr: tuple | None = None
+
+    def levels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
+        """Live nodes sorted by depth, their parents and partials in that order, and the
+        [start, end) slice of each level."""
+        if self._levels is None:
+            by_depth = np.argsort(self.depth)
+            order = self.live[by_depth]
+            cuts = np.flatnonzero(np.diff(self.depth[by_depth])) + 1
+            bounds = np.concatenate([[0], cuts, [len(order)]]).tolist()
+            self._levels = (order, self.P[order], self.D[order],
+                            list(zip(bounds[:-1], bounds[1:], strict=True)))
+        return self._levels
+
+    def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Canonical CSR arrays (data, indices, indptr) of I - L with its non-finite entries
+        set to 0, and the (child, parent) pairs of those entries, shape (r, 2).
+
+        Each row holds its live parents in increasing order (p1 == p2 merged) then the
+        diagonal 1. Read as CSC, the same arrays are (I - L)^T."""
+        if self._csr is None:
+            P, D = self.P, self.D
+            swap = P[:, 0] > P[:, 1]
+            a = np.where(swap, P[:, 1], P[:, 0])
+            b = np.where(swap, P[:, 0], P[:, 1])
+            da = np.where(swap, D[:, 1], D[:, 0])
+            db = np.where(swap, D[:, 0], D[:, 1])
+            same = a == b
+            db = np.where(same, da + db, db)
+            rows = np.arange(self.m + 1)
+            cols = np.stack([a, b, rows], axis=1)
+            vals = np.stack([-da, -db, np.ones(self.m + 1)], axis=1)
+            keep = np.stack([(a != 0) & ~same, b != 0, np.ones(self.m + 1, bool)], axis=1)
+            cols, vals = cols[keep], vals[keep]
+            indptr = np.zeros(self.m + 2, np.int64)
+            np.cumsum(keep.sum(axis=1), out=indptr[1:])
+            bad = ~np.isfinite(vals)
+            removed = np.stack([np.repeat(rows, keep.sum(axis=1))[bad], cols[bad]], axis=1)
+            vals[bad] = 0.0
+            self._csr = (vals, cols, indptr, removed)
+        return self._csr
+
+    def solve(self, b: np.ndarray, forward: bool, pattern: bool = False) -> np.ndarray:
+        """Solve (I - L) x = b (forward) or (I - L)^T x = b; with `pattern`, use 1 for every
+        partial, so x > 0 marks the nodes reached from b's nonzeros (b >= 0)."""
+        data, indices, indptr, _ = self.csr()
+        if pattern:
+            data = -np.ones_like(data)  # the diagonal is set to 1 by unit_diagonal
+        fmt = sparse.csr_array if forward else sparse.csc_array
+        M = fmt((data, indices, indptr), shape=(self.m + 1, self.m + 1))
+        # scipy writes the unit diagonal into its own copy of M (overwrite_A=False).
+        return spsolve_triangular(M, b, lower=forward, unit_diagonal=True)
+
+
+def _window(tape: Tape, lo: int, hi: int) -> _Window:
+    key = ("window", lo, hi)
+    w = tape.cache.get(key)
+    if w is None:
+        w = _Window(tape, lo, hi)
+        tape.cache.clear()  # keep one window: they are as large as the tape
+        tape.cache[key] = w
+    return w
+
+
+def choose_method(tape: Tape, seeds: int = 1) -> str:
+    """The method "auto" would use for this tape with all its inputs and outputs."""
+    span = _span(tape)
+    if span is None:
+        return "levels"
+    return _auto(_window(tape, *span), seeds)
+
+
+def _auto(w: _Window, seeds: int) -> str:
+    return "levels" if w.nlevels <= LEVELS_PER_NODE * seeds * max(len(w.live), 1) \
+        else "triangular"
+
+
+def _span(tape: Tape) -> tuple[int, int] | None:
+    ins = tape.input_nodes
+    outs = tape.output_nodes
+    ins = ins[ins > 0]
+    outs = outs[outs > 0]
+    if not len(ins) or not len(outs):
+        return None
+    lo, hi = int(ins.min()), int(outs.max())
+    return (lo, hi) if hi >= lo else None
+
+
+def _local(nodes: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of marks inside the window and their local indices."""
+    inside = (nodes >= lo) & (nodes <= hi)
+    return inside, nodes[inside] - (lo - 1)
+
+
+def _seeds(a: np.ndarray, width: int, what: str) -> tuple[np.ndarray, bool]:
+    a = np.asarray(a, dtype=np.float64)
+    single = a.ndim == 1
+    a2 = a[None, :] if single else a
+    if a2.ndim != 2 or a2.shape[1] != width:
+        raise ValueError(f"{what} must have shape ({width},) or (k, {width}), got {a.shape}")
+    return a2, single
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+
+
+def vjp(tape: Tape, ybar: np.ndarray, method: Method = "auto") -> np.ndarray:
+    """Input adjoints ybar @ J: ybar (n_out,) -> (n_in,), or (k, n_out) -> (k, n_in)."""
+    _check_method(method)
+    Y, single = _seeds(ybar, len(tape.outputs), "ybar")
+    k = len(Y)
+    out = np.zeros((k, len(tape.inputs)))
+    span = _span(tape)
+    if span is not None and k:
+        lo, hi = span
+        o_in, o_loc = _local(tape.output_nodes, lo, hi)
+        i_in, i_loc = _local(tape.input_nodes, lo, hi)
+        if method == "loop":
+            out[:, i_in] = _loop_reverse(tape, lo, hi, o_loc + (lo - 1), Y[:, o_in],
+                                         i_loc + (lo - 1))
+        else:
+            w = _window(tape, lo, hi)
+            A = np.zeros((w.m + 1, k))
+            np.add.at(A, o_loc, Y[:, o_in].T)
+            A = _reverse(w, A[:, 0] if k == 1 else A, method, k, i_loc)
+            out[:, i_in] = (A[i_loc, None] if k == 1 else A[i_loc]).T
+    return out[0] if single else out
+
+
+def jvp(tape: Tape, xdot: np.ndarray, method: Method = "auto") -> np.ndarray:
+    """Output tangents J @ xdot: xdot (n_in,) -> (n_out,), or (k, n_in) -> (k, n_out)."""
+    _check_method(method)
+    X, single = _seeds(xdot, len(tape.inputs), "xdot")
+    k = len(X)
+    out = np.zeros((k, len(tape.outputs)))
+    span = _span(tape)
+    if span is not None and k:
+        lo, hi = span
+        o_in, o_loc = _local(tape.output_nodes, lo, hi)
+        i_in, i_loc = _local(tape.input_nodes, lo, hi)
+        if method == "loop":
+            out[:, o_in] = _loop_forward(tape, lo, hi, i_loc + (lo - 1), X[:, i_in],
+                                         o_loc + (lo - 1))
+        else:
+            w = _window(tape, lo, hi)
+            T = np.zeros((w.m + 1, k))
+            np.add.at(T, i_loc, X[:, i_in].T)
+            T = _forward(w, T[:, 0] if k == 1 else T, method, k, o_loc)
+            out[:, o_in] = (T[o_loc, None] if k == 1 else T[o_loc]).T
+    return out[0] if single else out
+
+
+def jacobian(tape: Tape, method: Method = "auto") -> np.ndarray:
+    """Dense Jacobian (n_out, n_in): forward mode with identity seeds if n_in <= n_out,
+    else reverse mode; seeds go in batches of at most BATCH_ELEMENTS adjoints."""
+    n_in, n_out = len(tape.inputs), len(tape.outputs)
+    forward = n_in <= n_out
+    n = n_in if forward else n_out
+    batch = max(1, BATCH_ELEMENTS // max(len(tape), 1))
+    J = np.zeros((n_out, n_in))
+    for s in range(0, n, batch):
+        e = min(n, s + batch)
+        seeds = np.eye(n)[s:e]
+        if forward:
+            J[:, s:e] = jvp(tape, seeds, method).T
+        else:
+            J[s:e] = vjp(tape, seeds, method)
+    return J
+
+
+# --- reference loops (global node indices) ------------------------------------------------
+
+def _loop_reverse(tape: Tape, lo: int, hi: int, out_nodes: np.ndarray, Y: np.ndarray,
+                  in_nodes: np.ndarray) -> np.ndarray:
+    """Reverse sweep one seed at a time, nodes hi down to lo+1. Returns (k, len(in_nodes))."""
+    p1 = tape.parents[:hi + 1, 0].tolist()
+    p2 = tape.parents[:hi + 1, 1].tolist()
+    d1 = tape.partials[:hi + 1, 0].tolist()
+    d2 = tape.partials[:hi + 1, 1].tolist()
+    res = np.zeros((len(Y), len(in_nodes)))
+    for s, y in enumerate(Y.tolist()):
+        a = [0.0] * (hi + 1)
+        for node, v in zip(out_nodes.tolist(), y, strict=True):
+            a[node] += v
+        for k in range(hi, lo, -1):
+            ak = a[k]
+            if ak != 0.0:  # zero convention; NaN != 0 so NaN propagates
+                i = p1[k]
+                if i:
+                    a[i] += ak * d1[k]
+                i = p2[k]
+                if i:
+                    a[i] += ak * d2[k]
+        res[s] = [a[i] for i in in_nodes.tolist()]
+    return res
+
+
+def _loop_forward(tape: Tape, lo: int, hi: int, in_nodes: np.ndarray, X: np.ndarray,
+                  out_nodes: np.ndarray) -> np.ndarray:
+    """Forward sweep one seed at a time, nodes lo+1 up to hi. Returns (k, len(out_nodes))."""
+    p1 = tape.parents[:hi + 1, 0].tolist()
+    p2 = tape.parents[:hi + 1, 1].tolist()
+    d1 = tape.partials[:hi + 1, 0].tolist()
+    d2 = tape.partials[:hi + 1, 1].tolist()
+    res = np.zeros((len(X), len(out_nodes)))
+    for s, x in enumerate(X.tolist()):
+        t = [0.0] * (hi + 1)
+        for node, v in zip(in_nodes.tolist(), x, strict=True):
+            t[node] += v
+        for k in range(lo + 1, hi + 1):
+            acc = t[k]
+            i = p1[k]
+            if i and t[i] != 0.0:  # zero convention
+                acc += d1[k] * t[i]
+            i = p2[k]
+            if i and t[i] != 0.0:
+                acc += d2[k] * t[i]
+            t[k] = acc
+        res[s] = [t[i] for i in out_nodes.tolist()]
+    return res
+
+
+# --- vectorised sweeps on a window (local indices; A is (m+1,) or (m+1, k)) ---------------
+
+def _reverse(w: _Window, A: np.ndarray, method: str, k: int, sources: np.ndarray) -> np.ndarray:
+    if method == "auto":
+        method = _auto(w, k)
+    if method == "triangular":
+        X = w.solve(A, forward=False)
+        if _exact(w, X, sources, forward=False):
+            return X
+    return _levels_reverse(w, A)
+
+
+def _forward(w: _Window, T: np.ndarray, method: str, k: int, sinks: np.ndarray) -> np.ndarray:
+    if method == "auto":
+        method = _auto(w, k)
+    if method == "triangular":
+        X = w.solve(T, forward=True)
+        if _exact(w, X, sinks, forward=True):
+            return X
+    return _levels_forward(w, T)
+
+
+def _exact(w: _Window, X: np.ndarray, marks: np.ndarray, forward: bool) -> bool:
+    """Whether a solve without the non-finite partials obeys the zero convention.
+
+    Each removed entry (child c, parent p) would have been skipped if the value it carries
+    is zero (forward: tangent of p; reverse: adjoint of c), or if it cannot matter: in
+    forward mode c reaches no output, in reverse mode p is not reached from any input
+    (the nodes that matter form a closed subsystem, so the solution there is exact)."""
+    removed = w.csr()[3]
+    if not len(removed):
+        return True
+    carried = X[removed[:, 1] if forward else removed[:, 0]]
+    hit = carried != 0.0 if X.ndim == 1 else np.any(carried != 0.0, axis=1)
+    if not hit.any():
+        return True
+    b = np.zeros(w.m + 1)
+    b[marks] = 1.0
+    reach = w.solve(b, forward=not forward, pattern=True) > 0.0
+    return not reach[removed[hit, 0] if forward else removed[hit, 1]].any()
+
+
+def _levels_reverse(w: _Window, A: np.ndarray) -> np.ndarray:
+    """Deepest level first: a level's adjoints are final once all deeper levels are done,
+    so each level is one gather and one scatter-add into its parents."""
+    order, P, D, bounds = w.levels()
+    A = A.copy()
+    with np.errstate(invalid="ignore"):
+        if A.ndim == 1:
+            for s, e in reversed(bounds):
+                a = A[order[s:e]]
+                c = D[s:e] * a[:, None]
+                if w.bad:
+                    c[a == 0.0] = 0.0
+                np.add.at(A, P[s:e], c)
+            return A
+        k = A.shape[1]
+        flat = A.reshape(-1)
+        col = np.arange(k)
+        for s, e in reversed(bounds):
+            a = A[order[s:e]]
+            c = D[s:e, :, None] * a[:, None, :]
+            if w.bad:
+                c = np.where(a[:, None, :] == 0.0, 0.0, c)
+            np.add.at(flat, P[s:e, :, None] * k + col, c)
+    return A
+
+
+def _levels_forward(w: _Window, T: np.ndarray) -> np.ndarray:
+    """Shallowest level first: each level gathers its parents' final tangents."""
+    order, P, D, bounds = w.levels()
+    T = T.copy()
+    with np.errstate(invalid="ignore"):
+        if T.ndim == 1:
+            for s, e in bounds:
+                g = T[P[s:e]]
+                c = D[s:e] * g
+                if w.bad:
+                    c[g == 0.0] = 0.0
+                T[order[s:e]] += c[:, 0] + c[:, 1]
+            return T
+        for s, e in bounds:
+            g = T[P[s:e]]
+            c = D[s:e, :, None] * g
+            if w.bad:
+                c = np.where(g == 0.0, 0.0, c)
+            T[order[s:e]] += c[:, 0] + c[:, 1]
+    return T
