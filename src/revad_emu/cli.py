@@ -35,6 +35,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the folder holding revad.h and exit")
     p.add_argument("--no-ad", action="store_true",
                    help="only run the program; ignore its input/output marks")
+    p.add_argument("--strict", action="store_true",
+                   help="stop with an error where a derivative would be dropped (bit tricks, "
+                        "unsupported instructions on active values)")
+    p.add_argument("--format", choices=("table", "json", "npy"), default="table",
+                   help="report format (table on stderr by default; json/npy need -o)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here")
+    p.add_argument("--tape", metavar="FILE.npz", help="save the recorded tape")
+    p.add_argument("--record", metavar="DIR",
+                   help="also write Derivgrind-format tape files (dg-tape, dg-input-indices, "
+                        "dg-output-indices) into DIR")
+    p.add_argument("--dg-mode", choices=("b", "d"), default="b",
+                   help="what Derivgrind's DG_GET_MODE answers (b: recording, d: forward)")
+    p.add_argument("--from-tape", metavar="FILE.npz",
+                   help="evaluate a saved tape instead of running a program")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--vjp", metavar="SEEDS",
+                   help="with --from-tape: output weights, comma-separated or a .npy/.txt file")
+    g.add_argument("--jvp", metavar="SEEDS",
+                   help="with --from-tape: input directions, comma-separated or a file")
+    g.add_argument("--jacobian", action="store_true", help="with --from-tape: full Jacobian")
     p.add_argument("prog", nargs="?", metavar="PROG", help="the program to run")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
                    help="the program's own arguments")
@@ -78,6 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.include_dir:
         print(include_dir())
         return 0
+    if args.from_tape:
+        try:
+            return _from_tape(args)
+        except RevadError as e:
+            sys.stderr.write(f"revad-emu: error: {e}\n")
+            return e.exit_status
+    if args.format != "table" and not args.output:
+        sys.stderr.write(f"revad-emu: error: --format {args.format} needs -o FILE\n")
+        return 2
     if not args.prog:
         build_parser().print_usage(sys.stderr)
         sys.stderr.write("revad-emu: error: PROG is required\n")
@@ -117,10 +146,18 @@ def _run(args) -> int:
         tty = [fd for fd in tty if fd != 0]
     progress = Progress(sys.stderr.isatty())
     out, err = _write_fd(1), _write_fd(2)
+    rec = None
     try:
-        res = emu.run(stdout=out, stderr=err, tty_fds=tty, progress=progress)
+        if args.no_ad:
+            res = emu.run(stdout=out, stderr=err, tty_fds=tty, progress=progress)
+        else:
+            rec = emu.record(stdout=out, stderr=err, tty_fds=tty, progress=progress,
+                             strict=args.strict, dg_mode=args.dg_mode)
+            res = rec.run_result
     finally:
         progress.done()
+    if rec is not None and (rec.inputs or rec.outputs or args.output or args.tape):
+        _report(args, rec)
     if args.verbose:
         sys.stderr.write(f"revad-emu: {res.instructions} instructions in {res.seconds:.2f} s, "
                          f"{sum(res.syscalls.values())} syscalls\n")
@@ -134,3 +171,76 @@ def _run(args) -> int:
     if res.exit_code < 0:
         return 128 - res.exit_code
     return res.exit_code
+
+
+def _report(args, rec) -> None:
+    import numpy as np
+
+    from revad_emu import report
+
+    J = rec.jacobian()
+    if args.tape:
+        rec.tape.save(args.tape)
+    if args.record:
+        os.makedirs(args.record, exist_ok=True)
+        rec.tape.write_derivgrind(args.record)
+    if args.format == "json":
+        with open(args.output, "w") as f:
+            f.write(report.dumps(report.to_json(rec, J)) + "\n")
+    elif args.format == "npy":
+        np.save(args.output, J)
+    elif args.output:
+        with open(args.output, "w") as f:
+            f.write(report.table(rec, J) + "\n")
+    if args.format == "table" or args.verbose:
+        sys.stderr.write(report.table(rec, J) + "\n")
+    elif rec.warnings:
+        for w in rec.warnings:
+            sys.stderr.write(f"revad-emu: warning: {w}\n")
+
+
+def _seeds(text: str):
+    import numpy as np
+
+    if os.path.exists(text):
+        return np.load(text) if text.endswith(".npy") else np.loadtxt(text, ndmin=1)
+    try:
+        return np.array([float(x) for x in text.split(",") if x.strip()])
+    except ValueError:
+        raise RevadError(f"seeds {text!r}: give comma-separated numbers or a file") from None
+
+
+def _from_tape(args) -> int:
+    import json
+
+    import numpy as np
+
+    from revad_emu import sweep
+    from revad_emu.tape import Tape
+
+    try:
+        tape = Tape.load(args.from_tape)
+    except (OSError, ValueError, KeyError) as e:
+        raise RevadError(f"--from-tape {args.from_tape}: cannot load tape: {e}") from None
+    n_in, n_out = len(tape.inputs), len(tape.outputs)
+    try:
+        if args.vjp:
+            res = sweep.vjp(tape, _seeds(args.vjp))
+        elif args.jvp:
+            res = sweep.jvp(tape, _seeds(args.jvp))
+        else:
+            res = sweep.jacobian(tape)
+    except ValueError as e:
+        raise RevadError(f"{e} (tape has {n_in} inputs, {n_out} outputs)") from None
+    if args.format == "npy" and args.output:
+        np.save(args.output, res)
+    elif args.format == "json":
+        text = json.dumps(np.asarray(res).tolist())
+        if args.output:
+            with open(args.output, "w") as f:
+                f.write(text + "\n")
+        else:
+            print(text)
+    else:
+        np.savetxt(args.output or sys.stdout, np.atleast_2d(res), fmt="%.17g")
+    return 0

@@ -295,7 +295,8 @@ class Machine:
             n += 1
             kind = vex_kind(code[a - addr:a - addr + sz])
             if kind is not None and a not in self.vex_executors:
-                if self.vex_handler is not None and self.vex_handler(a, code[a - addr:a - addr + sz]):
+                raw = code[a - addr:a - addr + sz]
+                if self.vex_handler is not None and self.vex_handler(a, raw):
                     continue
                 raise UnsupportedInstruction(
                     f"{kind}-encoded instruction at {self.describe(a)}: {mnem} {ops} — "

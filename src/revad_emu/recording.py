@@ -26,6 +26,7 @@ class Recording:
     warnings: list[str]
     stats: dict = field(default_factory=dict)
     fault: str | None = None
+    run_result: object = None
 
     def jacobian(self, method: str = "auto") -> np.ndarray:
         t0 = time.perf_counter()
@@ -68,10 +69,14 @@ def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr
             "exit_code": m.exit_code, "instructions": st.instructions}
     tape = rec.tb.finish([(n, k) for n, k, _ in rec.inputs],
                          [(n, max(k, 0)) for n, k, _ in rec.outputs], meta)
-    stats = {"instructions": st.instructions, "tape_nodes": len(rec.tb) - 1,
+    stats = {"instructions": st.instructions,
+             "tape_nodes": len(rec.tb) - 1,
              "record_seconds": record_seconds, "sweep_seconds": 0.0,
              "warnings": sum(rec.warn_counts.values())}
-    return Recording(tape=tape, inputs=[(n, v) for n, _, v in rec.inputs],
+    from revad_emu.api import result_of
+
+    return Recording(run_result=result_of(m, st), tape=tape,
+                     inputs=[(n, v) for n, _, v in rec.inputs],
                      outputs=[(n, v) for n, _, v in rec.outputs], stdout=bytes(m.out),
                      stderr=bytes(m.err), exit_code=m.exit_code, warnings=rec.warnings,
                      stats=stats, fault=m.fault)

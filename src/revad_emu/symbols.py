@@ -16,7 +16,7 @@ class Symbolizer:
         self._mods: list[tuple[int, int, int, ElfFile]] = []  # (start, end, base, elf)
 
     def add(self, path: str, base: int, start: int, end: int, elf: ElfFile) -> None:
-        for s, e, b, m in self._mods:
+        for _s, _e, b, m in self._mods:
             if m.path == path and b == base:
                 return
         i = bisect.bisect_left(self._starts, start)
