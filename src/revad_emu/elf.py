@@ -76,7 +76,7 @@ class ElfFile:
 
     @cached_property
     def symbols(self) -> SymbolTable:
-        return SymbolTable.from_elf(self.path)
+        return SymbolTable.from_elf(self.path, self.data)
 
     @cached_property
     def lines(self) -> LineTable:
@@ -167,26 +167,30 @@ class SymbolTable:
             self.by_name.setdefault(n, a)
 
     @classmethod
-    def from_elf(cls, path: str) -> SymbolTable:
-        from elftools.elf.elffile import ELFFile
-        from elftools.elf.sections import SymbolTableSection
-
+    def from_elf(cls, path: str, data: bytes | None = None) -> SymbolTable:
+        """Parse .symtab and .dynsym directly (pyelftools takes ~1 s on libc.so)."""
+        if data is None:
+            data = Path(path).read_bytes()
         out: list[tuple[int, int, str]] = []
         try:
-            with open(path, "rb") as f:
-                ef = ELFFile(f)
-                for sec in ef.iter_sections():
-                    if not isinstance(sec, SymbolTableSection):
+            shoff, = struct.unpack_from("<Q", data, 0x28)
+            shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+            if shoff == 0 or shentsize != 64 or shoff + shnum * 64 > len(data):
+                return cls([])
+            secs = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + 64 * k) for k in range(shnum)]
+            for _name, stype, _fl, _addr, off, size, link, _info, _al, entsize in secs:
+                if stype not in (2, 11) or entsize != 24 or link >= shnum:
+                    continue
+                stroff = secs[link][4]
+                for st_name, st_info, _other, shndx, value, ssize in struct.iter_unpack(
+                        "<IBBHQQ", data[off:off + size - size % 24]):
+                    if (st_info & 0xF) not in (1, 2, 10) or shndx == 0 or not st_name:
                         continue
-                    for sym in sec.iter_symbols():
-                        st = sym["st_info"]["type"]
-                        if st not in ("STT_FUNC", "STT_GNU_IFUNC", "STT_OBJECT"):
-                            continue
-                        if sym["st_shndx"] == "SHN_UNDEF" or not sym.name:
-                            continue
-                        out.append((sym["st_value"], sym["st_size"], sym.name))
-        except Exception:  # noqa: BLE001 - a file without usable symbols is still runnable
-            return cls([])
+                    a = stroff + st_name
+                    name = data[a:data.index(b"\0", a)].decode(errors="replace")
+                    out.append((value, ssize, name))
+        except (struct.error, ValueError):
+            return cls(out)
         return cls(out)
 
     def lookup(self, addr: int) -> tuple[str, int] | None:

@@ -279,6 +279,9 @@ class Kernel:
         self.get_fs_base = get_fs_base
         self.on_map = on_map
         self.cwd = os.path.realpath(cwd or os.getcwd())
+        # Called as on_copy(src, dst, n) when the kernel moves guest bytes (mremap), so a
+        # layer above can move what it knows about them along.
+        self.on_copy: Callable[[int, int, int], None] | None = None
         self.exited = False
         self.exit_status: int | None = None
         self.term_signal: int | None = None
@@ -1008,6 +1011,8 @@ class Kernel:
         target = new_addr if flags & MREMAP_FIXED else None
         new = self.mem.map(target, new_size, r.prot, r.name, fixed=target is not None)
         self.mem.write(new, data)
+        if self.on_copy is not None:
+            self.on_copy(old, new, len(data))
         if not flags & MREMAP_DONTUNMAP:
             self.mem.unmap(old, old_size)
         self._mapped_exec(new, new_size, r.prot)

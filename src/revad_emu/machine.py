@@ -216,7 +216,8 @@ class Machine:
         for site in self.request_sites - self._request_hooks:
             self._request_hooks.add(site)
             self.fast.hook_code(self._guard(self._request_hit), site, site)
-        self.uc.ctl_remove_cache(0, END_ADDR) if self.stats.instructions else None
+        if self.stats.instructions:
+            self.uc.ctl_flush_tb()  # ctl_remove_cache over the whole space silently does nothing
 
     def _request_hit(self, addr: int, _size: int) -> None:
         if self.on_client_request is None:
@@ -251,7 +252,7 @@ class Machine:
         """Call fn(address, size) before each instruction in [begin, end] (all by default)."""
         h = self.fast.hook_code(self._guard(fn), begin, end)
         if self.stats.instructions:
-            self.uc.ctl_remove_cache(0, END_ADDR)
+            self.uc.ctl_flush_tb()
         return h
 
     def enable_client_requests(self, handler: Callable[[int], None]) -> None:

@@ -107,19 +107,29 @@ class ClientRequests:
             return 0
         if op in (9, 10):  # GET_FLAGS / SET_FLAGS: no flags are supported
             return 0
-        if op == 3:  # GET_INDEX(addr, u64* index)
-            raw = self.fast.mem(a1, 8) or b"\0" * 8
-            node = rec.operand_node(rec.sh.node_at(a1, 8), raw, 0, 8, self.fast.reg(41))
+        if op == 3:  # GET_INDEX(addr, u64* index): no size given; try double, then float
+            node = 0
+            for w in (8, 4):
+                raw = self.fast.mem(a1, w)
+                n = rec.sh.node_at(a1, w)
+                if raw is not None and n > 0:
+                    node = rec.operand_node(n, raw, 0, w, self.fast.reg(41), a1)
+                    break
             mem.write_u64(a2, max(node, 0))
             return 0
-        if op == 4:  # SET_INDEX(addr, u64* index)
+        if op == 4:  # SET_INDEX(addr, u64* index): width from the node's recorded value
             node = mem.read_u64(a2)
             if 0 < node < len(rec.bits):
-                rec.sh.set_node(a1, 8, node)
-                # the program may have stored a value since: re-stamp bits for validation
-                raw = self.fast.mem(a1, 8)
-                if raw is not None:
-                    rec.bits[node] = int.from_bytes(raw, "little")
+                value = rec.tb.value[node]
+                raw8 = self.fast.mem(a1, 8) or b""
+                w = 8
+                if len(raw8) == 8 and struct.unpack("<d", raw8)[0] != value and \
+                        struct.unpack("<f", raw8[:4])[0] == struct.unpack(
+                            "<f", struct.pack("<f", value))[0]:
+                    w = 4  # a float variable (the request carried its value as a double)
+                rec.sh.set_node(a1, w, node)
+                rec.width[node] = w
+                rec.bits[node] = int.from_bytes(raw8[:w], "little")
             else:
                 rec.sh.clear(a1, 8)
             return 0

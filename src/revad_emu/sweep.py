@@ -236,7 +236,8 @@ def jacobian(tape: Tape, method: Method = "auto") -> np.ndarray:
     J = np.zeros((n_out, n_in))
     for s in range(0, n, batch):
         e = min(n, s + batch)
-        seeds = np.eye(n)[s:e]
+        seeds = np.zeros((e - s, n))
+        seeds[np.arange(e - s), np.arange(s, e)] = 1.0
         if forward:
             J[:, s:e] = jvp(tape, seeds, method).T
         else:
@@ -374,7 +375,7 @@ def _levels_reverse(w: _Window, A: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         if A.ndim == 1:
             for s, e in reversed(bounds):
-                a = np.take(A, order[s:e])
+                a = A[order[s:e]]  # fancy indexing: less call overhead than take in 1-D
                 c = D[s:e] * a[:, None]
                 if w.bad:
                     c[a == 0.0] = 0.0
@@ -384,7 +385,7 @@ def _levels_reverse(w: _Window, A: np.ndarray) -> np.ndarray:
         flat = A.reshape(-1)
         col = np.arange(k)
         for s, e in reversed(bounds):
-            a = np.take(A, order[s:e], axis=0)
+            a = np.take(A, order[s:e], axis=0)  # rows: take is 2-4x faster than A[idx]
             c = D[s:e, :, None] * a[:, None, :]
             if w.bad:
                 c = np.where(a[:, None, :] == 0.0, 0.0, c)
@@ -399,7 +400,7 @@ def _levels_forward(w: _Window, T: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         if T.ndim == 1:
             for s, e in bounds:
-                g = np.take(T, P[s:e])
+                g = T[P[s:e]]
                 c = D[s:e] * g
                 if w.bad:
                     c[g == 0.0] = 0.0

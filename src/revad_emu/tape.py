@@ -140,7 +140,8 @@ class Tape:
     """A finished tape: plain numpy arrays plus named input/output marks and JSON metadata.
 
     Outputs may repeat a node, name node 0 (a passive output, whose Jacobian row is zero) or
-    name an input node directly.
+    name an input node directly. The sweeps cache plans in `cache`: treat the arrays as
+    read-only after the first sweep, or call `cache.clear()` after editing them.
     """
 
     def __init__(self, parents: np.ndarray, partials: np.ndarray,

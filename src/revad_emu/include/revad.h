@@ -7,7 +7,7 @@
  *
  * Usage (C or C++):
  *
- *     #include <revad.h>            // python -c "import revad_emu, pathlib; ..." gives the dir
+ *     #include "revad.h"            // shipped in the revad_emu package's include/ folder
  *     double x = strtod(argv[1], 0), a[3] = {1, 2, 3};
  *     REVAD_INPUT(x);               // scalar double, float or long double; named "x"
  *     REVAD_INPUT_ARRAY(a, 3);      // three doubles, named "a"
