@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from revad_emu import sweep
 from revad_emu.recorder import Recorder
 from revad_emu.requests import ClientRequests
 from revad_emu.tape import Tape
@@ -29,15 +28,21 @@ class Recording:
     run_result: object = None
 
     def jacobian(self, method: str = "auto") -> np.ndarray:
+        from revad_emu import sweep  # scipy: imported only when derivatives are asked for
+
         t0 = time.perf_counter()
         J = sweep.jacobian(self.tape, method=method)
         self.stats["sweep_seconds"] = time.perf_counter() - t0
         return J
 
     def vjp(self, ybar, method: str = "auto") -> np.ndarray:
+        from revad_emu import sweep
+
         return sweep.vjp(self.tape, np.asarray(ybar, dtype=float), method=method)
 
     def jvp(self, xdot, method: str = "auto") -> np.ndarray:
+        from revad_emu import sweep
+
         return sweep.jvp(self.tape, np.asarray(xdot, dtype=float), method=method)
 
     def gradient(self, output: int = 0) -> np.ndarray:

@@ -288,3 +288,38 @@ for _k in ("movs", "stos", "lods"):
     for _w in "bwdq":
         TABLE[f"{_k}{_w}"] = (lambda kind: lambda rec, insn: _string_op(rec, insn, kind))(_k)
         TABLE[f"rep {_k}{_w}"] = TABLE[f"{_k}{_w}"]
+
+
+def _xsave(restore: bool):
+    """fxsave/xsave*/fxrstor/xrstor*: XMM0-15 live at offset 160 + 16*i of the save area.
+
+    glibc's lazy-binding trampoline (_dl_runtime_resolve_xsave*) saves and restores the
+    argument registers this way around every first call through the PLT.
+    """
+    def b(rec, insn):
+        from revad_emu.shadow import xmm_loc
+
+        mem = insn.ops[0] if insn.ops else None
+        if mem is None or mem.kind != "mem":
+            return rec.generic(rec, insn)
+        fn = rec.ea(mem.mem, insn)
+        sh = rec.sh
+
+        def h():
+            if not sh.slots:
+                return
+            base = fn() + 160
+            for i in range(16):
+                if restore:
+                    sh.copy(base + 16 * i, xmm_loc(i), 16)
+                else:
+                    sh.copy(xmm_loc(i), base + 16 * i, 16)
+        return h
+    return b
+
+
+for _m in ("fxsave", "fxsave64", "xsave", "xsave64", "xsavec", "xsavec64", "xsaveopt",
+           "xsaveopt64", "xsaves", "xsaves64"):
+    TABLE[_m] = _xsave(False)
+for _m in ("fxrstor", "fxrstor64", "xrstor", "xrstor64", "xrstors", "xrstors64"):
+    TABLE[_m] = _xsave(True)
