@@ -199,7 +199,8 @@ def print_table(rows: list[dict]) -> None:
         nps = f"{r['nodes_per_s']:,.0f}" if r["nodes_per_s"] else "-"
         print(f"{r['program']:<22}{r['iterations']:>9,}{r['native_s']:>10.4f}{r['run_s']:>9.2f}"
               f"{r['record_s']:>10.2f}{r['record_cpu_s']:>9.2f}{r['record_instructions']:>12,}"
-              f"{r['tape_nodes']:>11,}{upn:>9}{upc:>9}{r['us_per_instruction_recording']:>8.2f}{nps:>11}"
+              f"{r['tape_nodes']:>11,}{upn:>9}{upc:>9}"
+              f"{r['us_per_instruction_recording']:>8.2f}{nps:>11}"
               f"{r['record_over_native']:>9,.0f}{r['run_over_native']:>9,.0f}"
               f"  {'same' if r['same_output'] else 'DIFF'}")
 

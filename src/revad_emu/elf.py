@@ -79,6 +79,16 @@ class ElfFile:
         return SymbolTable.from_elf(self.path, self.data)
 
     @cached_property
+    def plt(self) -> dict[int, str]:
+        """PLT stub address (link-time) → the function it calls, from the PLT's GOT slots.
+
+        Calls from a dynamically linked program into libm land in unexported CPU-specific
+        variants (IFUNC targets without symbols); the stub the call went through still
+        names the function.
+        """
+        return plt_names(self.data)
+
+    @cached_property
     def lines(self) -> LineTable:
         return LineTable(self.path)
 
@@ -209,8 +219,63 @@ class SymbolTable:
             i -= 1
         return None
 
+    def names_at(self, addr: int) -> list[str]:
+        """Every name (aliases included) of the symbols that start exactly at `addr`."""
+        lo = bisect.bisect_left(self.addrs, addr)
+        hi = bisect.bisect_right(self.addrs, addr)
+        return self.names[lo:hi]
+
     def __len__(self) -> int:
         return len(self.addrs)
+
+
+def _sections(data: bytes) -> list[tuple[str, tuple]]:
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    if shoff == 0 or shentsize != 64 or shoff + shnum * 64 > len(data) or shstrndx >= shnum:
+        return []
+    secs = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + 64 * k) for k in range(shnum)]
+    stroff = secs[shstrndx][4]
+    out = []
+    for sec in secs:
+        a = stroff + sec[0]
+        out.append((data[a:data.index(b"\0", a)].decode(errors="replace"), sec))
+    return out
+
+
+def plt_names(data: bytes) -> dict[int, str]:
+    try:
+        secs = _sections(data)
+    except (struct.error, ValueError):
+        return {}
+    got: dict[int, str] = {}
+    for name, (_n, stype, _f, _a, off, size, link, _i, _al, _es) in secs:
+        if stype != 4 or name not in (".rela.plt", ".rela.dyn") or link >= len(secs):
+            continue
+        symoff = secs[link][1][4]
+        stroff = secs[secs[link][1][6]][1][4]
+        for r_off, r_info, _add in struct.iter_unpack("<QQq", data[off:off + size - size % 24]):
+            if (r_info & 0xFFFFFFFF) not in (6, 7):  # GLOB_DAT, JUMP_SLOT
+                continue
+            st_name, = struct.unpack_from("<I", data, symoff + 24 * (r_info >> 32))
+            a = stroff + st_name
+            got[r_off] = data[a:data.index(b"\0", a)].decode(errors="replace")
+    out: dict[int, str] = {}
+    for name, (_n, _t, _f, addr, off, size, *_rest) in secs:
+        if name not in (".plt", ".plt.sec", ".plt.got"):
+            continue
+        code = data[off:off + size]
+        for k in range(0, size - 5, 8):
+            for prefix in (b"\xff\x25", b"\xf3\x0f\x1e\xfa\xf2\xff\x25",
+                           b"\xf3\x0f\x1e\xfa\xff\x25", b"\xf2\xff\x25"):
+                if code.startswith(prefix, k):
+                    d = k + len(prefix)
+                    disp, = struct.unpack_from("<i", code, d)
+                    target = addr + d + 4 + disp
+                    if target in got:
+                        out[addr + k] = got[target]
+                    break
+    return out
 
 
 class LineTable:

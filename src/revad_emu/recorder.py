@@ -56,6 +56,10 @@ class Recorder:
         self.hooked = False
         self.prev = -1
         self.disabled = False
+        self.suppress = None  # a math-library call being run unrecorded (mathcalls.Call)
+        from revad_emu.mathcalls import MathCalls
+
+        self.math = MathCalls(self)
         self._tb_add = self.tb.add
         self._bits_append = self.bits.append
         self._width_append = self.width.append
@@ -147,6 +151,12 @@ class Recorder:
     def _step(self, addr: int, size: int) -> None:
         if self.disabled:
             return
+        s = self.suppress
+        if s is not None:
+            if addr != s.ret or not self.math.returned(s):
+                return
+            self.suppress = None
+            self.math.finish(s)
         p = self.pending
         if p is not None:
             self.pending = None
@@ -169,6 +179,8 @@ class Recorder:
         insn = self.dec.decode(code, addr)
         if insn is None or self._in_request(addr):
             h: Callable[[], None] | bool = False
+        elif (spec := self.math.spec_at(addr)) is not None:
+            h = self.math.entry_handler(addr, *spec)
         else:
             builder = self.table.get(insn.mnemonic)
             h = builder(self, insn) if builder is not None else self.generic(self, insn)

@@ -38,6 +38,15 @@ class Symbolizer:
         base, elf = m
         return elf.symbols.lookup(addr - base)
 
+    def names_at(self, addr: int) -> list[str]:
+        m = self.module(addr)
+        if m is None:
+            return []
+        base, elf = m
+        names = elf.symbols.names_at(addr - base)
+        plt = elf.plt.get(addr - base)
+        return names + [plt] if plt else names
+
     def line(self, addr: int) -> tuple[str, int] | None:
         m = self.module(addr)
         if m is None:
@@ -56,7 +65,11 @@ class Symbolizer:
     def describe(self, addr: int, lines: bool = True) -> str:
         parts = []
         sym = self.symbol(addr)
-        if sym is not None:
+        m = self.module(addr)
+        plt = m[1].plt.get(addr - m[0]) if m is not None else None
+        if plt:
+            parts.append(f"{plt}@plt")
+        elif sym is not None:
             parts.append(f"{sym[0]}+{sym[1]:#x}")
         else:
             m = self.module(addr)
