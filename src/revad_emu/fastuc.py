@@ -49,10 +49,19 @@ class FastUc:
         self._b64 = ctypes.create_string_buffer(64)
         self._fp = (ctypes.c_ubyte * 16)()
         self._keep: list = []  # callbacks must outlive the engine
-        self._read = uclib.uc_reg_read
-        self._write = uclib.uc_reg_write
-        self._memr = uclib.uc_mem_read
+        # The same C functions through a handle without argtypes: ctypes' argument
+        # conversion halves the cost of a call (0.35 instead of 0.75 µs per register read).
+        raw = ctypes.CDLL(uclib._name)
+        self._read = raw.uc_reg_read
+        self._write = raw.uc_reg_write
+        self._batch = raw.uc_reg_read_batch
+        self._memr = raw.uc_mem_read
         self._memw = uclib.uc_mem_write
+        self._u64t = ctypes.c_uint64
+        self._pair_ids = (ctypes.c_int * 2)()
+        self._pair_buf = (ctypes.c_ubyte * 32)()
+        base = ctypes.addressof(self._pair_buf)
+        self._pair_ptrs = (ctypes.c_void_p * 2)(base, base + 16)
 
     # -- registers ---------------------------------------------------------------------
     def reg(self, rid: int) -> int:
@@ -78,6 +87,14 @@ class FastUc:
         ctypes.memmove(self._b16, data, 16)
         self._write(self.h, UC_XMM[i], self._b16)
 
+    def xmm_pair(self, i: int, j: int) -> bytes:
+        """xmm i and xmm j (32 bytes) in one C call."""
+        ids = self._pair_ids
+        ids[0] = UC_XMM[i]
+        ids[1] = UC_XMM[j]
+        self._batch(self.h, ids, self._pair_ptrs, 2)
+        return bytes(self._pair_buf)
+
     def ymm_bytes(self, i: int) -> bytes:
         self._read(self.h, UC_YMM[i], self._b32)
         return bytes(self._b32)
@@ -91,7 +108,7 @@ class FastUc:
     def mem(self, addr: int, n: int) -> bytes | None:
         """Guest bytes, or None if unmapped (never raises: used inside hooks)."""
         buf = self._b64 if n <= 64 else ctypes.create_string_buffer(n)
-        if self._memr(self.h, addr, buf, n):
+        if self._memr(self.h, self._u64t(addr), buf, self._u64t(n)):
             return None
         return buf.raw[:n]
 
@@ -113,6 +130,10 @@ class FastUc:
 
     def unhook(self, handle: int) -> None:
         uclib.uc_hook_del(self.h, ctypes.c_size_t(handle))
+
+    def hook_code_raw(self, fn, begin: int = 1, end: int = 0) -> int:
+        """fn(uc, address, size, user_data) called straight from C (no wrapper frame)."""
+        return self.hook(4, CODE_CB(fn), begin, end)
 
     def hook_code(self, fn: Callable[[int, int], None], begin: int = 1, end: int = 0) -> int:
         """Call fn(address, size) before each instruction in [begin, end] (all if begin > end)."""

@@ -255,6 +255,22 @@ class Machine:
             self.uc.ctl_flush_tb()
         return h
 
+    def add_raw_code_hook(self, fn, begin: int = 1, end: int = 0) -> int:
+        """Like add_code_hook but fn(uc, address, size, user_data) is called straight from C.
+
+        fn must catch its own exceptions and hand them to `fail` (ctypes swallows them).
+        """
+        h = self.fast.hook_code_raw(fn, begin, end)
+        if self.stats.instructions:
+            self.uc.ctl_flush_tb()
+        return h
+
+    def fail(self, exc: BaseException) -> None:
+        """Stop the run because of exc (raised again after emu_start returns)."""
+        if self._stop_error is None:
+            self._stop_error = exc
+        self.fast.stop()
+
     def enable_client_requests(self, handler: Callable[[int], None]) -> None:
         self.on_client_request = handler
         self._hook_requests()

@@ -46,9 +46,9 @@ class Recorder:
         self.strict = strict
         self.handlers: dict[int, Callable[[], None] | bool] = {}
         self.pending: Callable[[], None] | None = None
-        self.bits = array("Q", [0])     # bit pattern of each node's value (low 64 bits)
         self.width = array("B", [0])    # 4, 8 or 10 bytes
-        self.bits_hi: dict[int, int] = {}  # top 16 bits of 80-bit x87 values
+        self.bits80: dict[int, int] = {}  # exact 80-bit patterns of x87 values
+        self.value = self.tb.value      # forward values; also used to validate operands
         self.inputs: list[tuple[str, int, float]] = []
         self.outputs: list[tuple[str, int, float]] = []
         self.warn_counts: Counter = Counter()
@@ -56,12 +56,12 @@ class Recorder:
         self.hooked = False
         self.prev = -1
         self.disabled = False
+        self.fp_mode = 0
         self.suppress = None  # a math-library call being run unrecorded (mathcalls.Call)
         from revad_emu.mathcalls import MathCalls
 
         self.math = MathCalls(self)
         self._tb_add = self.tb.add
-        self._bits_append = self.bits.append
         self._width_append = self.width.append
         from revad_emu import isa
 
@@ -87,19 +87,19 @@ class Recorder:
     # -- nodes -------------------------------------------------------------------------
     def new_node(self, p1: int, d1: float, p2: int, d2: float, value: float, bits: int,
                  width: int, addr: int, op: int) -> int:
+        """A tape node; `bits` (the exact pattern) is kept only for 80-bit values, whose
+        binary64 `value` cannot tell whether a register still holds them."""
         node = self._tb_add(p1, d1, p2, d2, value, addr, op)
-        self._bits_append(bits & 0xFFFF_FFFF_FFFF_FFFF)
         self._width_append(width)
         if width == 10:
-            self.bits_hi[node] = bits >> 64
+            self.bits80[node] = bits
         return node
 
     def new_input(self, value: float, bits: int, width: int, addr: int = 0) -> int:
         node = self.tb.new_input(value, addr)
-        self._bits_append(bits & 0xFFFF_FFFF_FFFF_FFFF)
         self._width_append(width)
         if width == 10:
-            self.bits_hi[node] = bits >> 64
+            self.bits80[node] = bits
         self.ensure_hooked()
         return node
 
@@ -111,14 +111,22 @@ class Recorder:
         return None
 
     def valid(self, node: int, raw: bytes, off: int, width: int) -> bool:
-        """Does the value read now still carry node's bits? (catches untracked overwrites)"""
+        """Does the value read now still carry node's value? (catches untracked overwrites)"""
         if self.width[node] != width:
             return False
-        bits = int.from_bytes(raw[off:off + width], "little")
         if width == 10:
-            return (bits & 0xFFFF_FFFF_FFFF_FFFF) == self.bits[node] and \
-                bits >> 64 == self.bits_hi.get(node, 0)
-        return bits == self.bits[node]
+            return int.from_bytes(raw[off:off + 10], "little") == self.bits80.get(node)
+        return same(value_of(raw, off, width), self.value[node])
+
+    def check(self, node: int, v: float, width: int, addr: int, loc: int) -> int:
+        """Fast validation of an operand already decoded to v: node, or 0 with a warning."""
+        if node > 0 and self.width[node] == width and same(v, self.value[node]):
+            return node
+        if node > 0:
+            self.warn(addr, "stale", "an active value was changed by an untracked write; its "
+                                     "derivative is dropped here")
+            return 0
+        return self.operand_node(node, b"", 0, width, addr, loc) if node else 0
 
     def operand_node(self, node: int, raw: bytes, off: int, width: int, addr: int,
                      loc: int | None = None) -> int:
@@ -146,27 +154,39 @@ class Recorder:
     def ensure_hooked(self) -> None:
         if not self.hooked:
             self.hooked = True
-            self.m.add_code_hook(self._step)
+            self.update_fp_mode()
+            self.m.add_raw_code_hook(self._step)
 
-    def _step(self, addr: int, size: int) -> None:
-        if self.disabled:
-            return
-        s = self.suppress
-        if s is not None:
-            if addr != s.ret or not self.math.returned(s):
+    def update_fp_mode(self) -> None:
+        """How SSE results can be known: 0 = round-to-nearest (computed in Python, exactly
+        as the CPU does), 1 = the same with flush-to-zero/denormals-are-zero, 2 = another
+        rounding mode (read back from the register after the instruction)."""
+        mxcsr = self.fast.reg(fastuc.UC_MXCSR)
+        self.fp_mode = 2 if mxcsr & 0x6000 else (1 if mxcsr & 0x8040 else 0)
+
+    def _step(self, _uc, addr: int, size: int, _ud) -> None:
+        """Called from C before every instruction: never let an exception escape."""
+        try:
+            if self.disabled:
                 return
-            self.suppress = None
-            self.math.finish(s)
-        p = self.pending
-        if p is not None:
-            self.pending = None
-            p()
-        h = self.handlers.get(addr)
-        if h is None:
-            h = self._build(addr, size)
-        if h:
-            h()
-        self.prev = addr
+            s = self.suppress
+            if s is not None:
+                if addr != s.ret or not self.math.returned(s):
+                    return
+                self.suppress = None
+                self.math.finish(s)
+            p = self.pending
+            if p is not None:
+                self.pending = None
+                p()
+            h = self.handlers.get(addr)
+            if h is None:
+                h = self._build(addr, size)
+            if h:
+                h()
+            self.prev = addr
+        except BaseException as e:  # noqa: BLE001
+            self.m.fail(e)
 
     def flush(self) -> None:
         p = self.pending
@@ -247,6 +267,16 @@ class Recorder:
             n = self.warn_counts[key]
             out.append(text + (f" ({n} times)" if n > 1 else ""))
         return out
+
+
+_copysign = __import__("math").copysign
+
+
+def same(v: float, tv: float) -> bool:
+    """Bitwise-equal as far as a value tells: equal, same sign of zero, or both NaN."""
+    if v == tv:
+        return bool(v) or _copysign(1.0, v) == _copysign(1.0, tv)
+    return v != v and tv != tv
 
 
 def value_of(raw: bytes, off: int, width: int) -> float:

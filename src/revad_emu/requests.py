@@ -119,7 +119,7 @@ class ClientRequests:
             return 0
         if op == 4:  # SET_INDEX(addr, u64* index): width from the node's recorded value
             node = mem.read_u64(a2)
-            if 0 < node < len(rec.bits):
+            if 0 < node < len(rec.width):
                 value = rec.tb.value[node]
                 raw8 = self.fast.mem(a1, 8) or b""
                 w = 8
@@ -129,7 +129,7 @@ class ClientRequests:
                     w = 4  # a float variable (the request carried its value as a double)
                 rec.sh.set_node(a1, w, node)
                 rec.width[node] = w
-                rec.bits[node] = int.from_bytes(raw8[:w], "little")
+                rec.value[node] = value_of(raw8, 0, w)
             else:
                 rec.sh.clear(a1, 8)
             return 0

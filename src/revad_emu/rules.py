@@ -48,3 +48,65 @@ UNARY = {
     "cvt": lambda a: 1.0,   # float <-> double: derivative 1 (values rounded)
     "copy": lambda a: 1.0,
 }
+
+
+# ---------------------------------------------------------------------------------- x87
+# Partials of the x87 instructions (isa/x87.py), binary64 from the operands' values rounded
+# to double. Domain errors give nan or inf, never an exception. The arithmetic forms (fadd,
+# fsubr, fdivr...) use BINARY; fchs/fabs/fsqrt use UNARY.
+
+_LN2 = math.log(2.0)
+
+
+def _safe(f):
+    def g(*args):
+        try:
+            return f(*args)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return math.nan
+    return g
+
+
+def _log2_safe(x: float) -> float:
+    if x > 0:
+        return math.log2(x)
+    return -INF if x == 0 else math.nan
+
+
+def _log1p2_safe(x: float) -> float:
+    if x > -1:
+        return math.log1p(x) / _LN2
+    return -INF if x == -1 else math.nan
+
+
+def _atan2_d(y: float, x: float) -> tuple[float, float]:
+    r = x * x + y * y
+    return _div(x, r), -_div(y, r)
+
+
+X87_UNARY = {
+    "sin": _safe(lambda a: math.cos(a)),            # fsin
+    "cos": _safe(lambda a: -math.sin(a)),           # fcos
+    "tan": _safe(lambda a: _div(1.0, math.cos(a) ** 2)),  # fptan
+    "f2xm1": _safe(lambda a: math.pow(2.0, a) * _LN2),    # 2^a - 1
+}
+
+# Two-operand x87 instructions written as f(st1, st0) -> (d/d st1, d/d st0).
+X87_BINARY = {
+    "fpatan": _safe(_atan2_d),                                          # atan2(st1, st0)
+    "fyl2x": _safe(lambda y, x: (_log2_safe(x), _div(y, x * _LN2))),   # st1 * log2(st0)
+    "fyl2xp1": _safe(lambda y, x: (_log1p2_safe(x), _div(y, (1.0 + x) * _LN2))),
+}
+
+
+def fscale_d(n: int) -> float:
+    """d(st0 * 2^n)/d st0 with n = trunc(st1) (exact integer); d/d st1 is 0 (steps)."""
+    try:
+        return math.ldexp(1.0, n)
+    except OverflowError:
+        return INF
+
+
+def fprem_d(q: float) -> tuple[float, float]:
+    """st0 - q*st1 (fprem, fprem1; q the integer quotient used): (d/d st0, d/d st1)."""
+    return 1.0, -q

@@ -19,11 +19,12 @@ been skipped or cannot matter, and otherwise redoes the sweep with "levels".
 
 Methods:
 - "loop": plain Python loop, the reference the fast paths are tested against.
-- "levels": level scheduling on the recorded depths; one gather/scatter per depth level.
-  Cost ~ per-node work + ~10 µs per level, so it is fast on shallow tapes, slow on chains.
+- "levels": level scheduling on the recorded depths; one gather (forward) or scatter-add
+  (reverse) per depth level. Per-node work plus ~3 µs per level (~7 µs with 8 seeds): fast
+  on shallow tapes, 100x slower than "triangular" on a chain.
 - "triangular": SuperLU's sparse triangular solve (the one behind
   scipy.sparse.linalg.spsolve_triangular) on the CSR/CSC form of L; cost independent of depth.
-- "auto": "levels" if levels <= LEVELS_PER_NODE * seeds * nodes, else "triangular".
+- "auto": "levels" if levels <= ratio * seeds * nodes, else "triangular"; see AUTO_RATIO.
 """
 
 from __future__ import annotations
@@ -44,11 +45,17 @@ from revad_emu.tape import Tape
 Method = Literal["auto", "loop", "levels", "triangular"]
 METHODS = ("auto", "loop", "levels", "triangular")
 
-# "auto" uses levels while (number of levels) <= LEVELS_PER_NODE * seeds * (active nodes).
-# Measured with benchmarks/bench_sweep.py on 10^6-node tapes: a level costs ~8-15 µs of
-# fixed numpy overhead, and the triangular solve costs ~0.1-0.2 µs per node and seed more
-# than level scheduling, so the break-even is near 0.01-0.02 levels per node and seed.
-LEVELS_PER_NODE = 0.01
+# "auto" uses levels while (number of levels) <= ratio * seeds * (active nodes), the ratio
+# keyed by (direction, direct SuperLU call available). Measured with benchmarks/bench_sweep.py
+# on 10^6-node tapes (2 cores, numpy 2.4, scipy 1.17), warm, 1 and 8 seeds:
+# - direct solve: reverse 0.02-0.03 s per seed on every shape, levels 0.05 s at best (its
+#   scatter-add is the slower half), so reverse never picks levels; forward levels is on a
+#   par at 38 levels (0.025 vs 0.029 s), loses at 1 seed and wins at 8 seeds with 4,900
+#   levels (0.027 vs 0.018 s; 0.15 vs 0.19 s): break-even near 0.002 levels per node-seed.
+# - public spsolve_triangular (copies, diagonal rewrites): 0.07-0.13 s per seed, so levels
+#   wins up to ~0.02 levels per node-seed at ~3 µs per level.
+AUTO_RATIO = {("forward", True): 0.002, ("reverse", True): 0.0,
+              ("forward", False): 0.01, ("reverse", False): 0.01}
 
 # Jacobians are computed in batches of seeds so a batch holds at most this many adjoints.
 BATCH_ELEMENTS = 1 << 24
@@ -136,17 +143,17 @@ def _window(tape: Tape, lo: int, hi: int) -> _Window:
     return w
 
 
-def choose_method(tape: Tape, seeds: int = 1) -> str:
+def choose_method(tape: Tape, seeds: int = 1, forward: bool = False) -> str:
     """The method "auto" would use for this tape with all its inputs and outputs."""
     span = _span(tape)
     if span is None:
         return "levels"
-    return _auto(_window(tape, *span), seeds)
+    return _auto(_window(tape, *span), seeds, forward)
 
 
-def _auto(w: _Window, seeds: int) -> str:
-    return "levels" if w.nlevels <= LEVELS_PER_NODE * seeds * max(len(w.live), 1) \
-        else "triangular"
+def _auto(w: _Window, seeds: int, forward: bool) -> str:
+    ratio = AUTO_RATIO["forward" if forward else "reverse", _gstrs is not None]
+    return "levels" if w.nlevels <= ratio * seeds * len(w.live) else "triangular"
 
 
 def _span(tape: Tape) -> tuple[int, int] | None:
@@ -329,7 +336,7 @@ def _loop_forward(tape: Tape, lo: int, hi: int, in_nodes: np.ndarray, X: np.ndar
 
 def _reverse(w: _Window, A: np.ndarray, method: str, k: int, sources: np.ndarray) -> np.ndarray:
     if method == "auto":
-        method = _auto(w, k)
+        method = _auto(w, k, forward=False)
     if method == "triangular":
         X = w.solve(A, forward=False)
         if _exact(w, X, sources, forward=False):
@@ -339,7 +346,7 @@ def _reverse(w: _Window, A: np.ndarray, method: str, k: int, sources: np.ndarray
 
 def _forward(w: _Window, T: np.ndarray, method: str, k: int, sinks: np.ndarray) -> np.ndarray:
     if method == "auto":
-        method = _auto(w, k)
+        method = _auto(w, k, forward=True)
     if method == "triangular":
         X = w.solve(T, forward=True)
         if _exact(w, X, sinks, forward=True):

@@ -123,8 +123,9 @@ class TapeBuilder:
 
 
 def node_depth(parents: np.ndarray) -> np.ndarray:
-    """Depth of every node (1 + deepest parent, inputs and node 0 at 0) for tapes built
-    without a builder. A Python loop: about 1 s per 10^6 nodes."""
+    """Depth of every node for tapes built without a builder: 1 + deepest parent, 0 for
+    nodes without parents (a builder gives a parentless non-input node depth 1; both are
+    valid level schedules). A Python loop: about 1 s per 10^6 nodes."""
     p1 = parents[:, 0].tolist()
     p2 = parents[:, 1].tolist()
     d = [0] * len(p1)

@@ -295,20 +295,47 @@ def _xsave(restore: bool):
 
     glibc's lazy-binding trampoline (_dl_runtime_resolve_xsave*) saves and restores the
     argument registers this way around every first call through the PLT.
+    The x87 registers (legacy layout: ST(i) in stack order at offset 32 + 16*i, 10 bytes;
+    TOP in the saved status word at offset 2) go along for fxsave/fxrstor always, for the
+    xsave family when bit 0 of EAX asks for them; xrstor with that bit clear in the area's
+    XSTATE_BV (offset 512) puts them in their initial (passive) state.
     """
     def b(rec, insn):
-        from revad_emu.shadow import xmm_loc
+        from revad_emu.fastuc import UC_FPSW
+        from revad_emu.shadow import x87_loc, xmm_loc
 
         mem = insn.ops[0] if insn.ops else None
         if mem is None or mem.kind != "mem":
             return rec.generic(rec, insn)
         fn = rec.ea(mem.mem, insn)
         sh = rec.sh
+        fast = rec.fast
+        always_x87 = insn.mnemonic.startswith("fx")
+
+        def x87(area: int) -> None:
+            if not always_x87 and not fast.gpr(RAX) & 1:
+                return
+            if restore:
+                hdr = None if always_x87 else fast.mem(area + 512, 8)
+                if hdr is not None and not hdr[0] & 1:
+                    for p in range(8):
+                        sh.clear(x87_loc(p), 16)
+                    return
+                sw = fast.mem(area + 2, 2)
+                top = (int.from_bytes(sw, "little") >> 11) & 7 if sw else 0
+                for i in range(8):
+                    sh.copy(area + 32 + 16 * i, x87_loc((top + i) & 7), 10)
+            else:
+                top = (fast.reg(UC_FPSW) >> 11) & 7
+                for i in range(8):
+                    sh.copy(x87_loc((top + i) & 7), area + 32 + 16 * i, 10)
 
         def h():
             if not sh.slots:
                 return
-            base = fn() + 160
+            area = fn()
+            x87(area)
+            base = area + 160
             for i in range(16):
                 if restore:
                     sh.copy(base + 16 * i, xmm_loc(i), 16)

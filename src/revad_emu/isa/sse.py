@@ -7,11 +7,18 @@ the tape holds exactly the values the program computed (any MXCSR rounding mode,
 
 from __future__ import annotations
 
+import math
+import struct
+
 from revad_emu.isa.moves import loc_fn, mover
 from revad_emu.recorder import value_of
 from revad_emu.rules import BINARY, UNARY
 from revad_emu.shadow import xmm_loc
 from revad_emu.tape import op_code
+
+_unpack_d = struct.Struct("<d").unpack_from
+_unpack_f = struct.Struct("<f").unpack_from
+_pack_f = struct.Struct("<f").pack
 
 # ----------------------------------------------------------------------------- moves
 
@@ -200,6 +207,108 @@ def _src(rec, insn, op):
     return None, None
 
 
+# Python computes + - * / sqrt min max exactly as SSE does under round-to-nearest; float
+# results are the double result rounded once to float (exact for these operations).
+_FLT_MIN = {8: 2.2250738585072014e-308, 4: 1.1754943508222875e-38}
+
+
+def _ieee_div(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _ieee_sqrt(a: float) -> float:
+    return math.sqrt(a) if a >= 0 or a != a else math.nan
+
+
+PYOPS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": _ieee_div, "min": lambda a, b: a if a < b else b,
+    "max": lambda a, b: a if a > b else b,
+}
+PYUNARY = {"sqrt": _ieee_sqrt, "cvt": lambda a: a}
+
+
+def _to_float(r: float) -> float:
+    try:
+        return _unpack_f(_pack_f(r))[0]
+    except OverflowError:
+        return math.copysign(math.inf, r)
+
+
+def _flush(v: float, w: int) -> float:
+    """FTZ/DAZ: subnormals become zeros of the same sign."""
+    return math.copysign(0.0, v) if v and abs(v) < _FLT_MIN[w] else v
+
+
+def scalar_binop(op: str, w: int, fallback):
+    """addsd/mulss & co. on one lane: operands read in one C call, result computed here."""
+    rule, pyop, code = BINARY[op], PYOPS[op], op_code(op)
+    unpack = _unpack_d if w == 8 else _unpack_f
+
+    def b(rec, insn):
+        d, s = insn.ops[0], insn.ops[1]
+        if not _is_xmm(d) or not (_is_xmm(s) or s.kind == "mem"):
+            return rec.generic(rec, insn)
+        slow = fallback(rec, insn)
+        di = d.reg.index
+        dloc = xmm_loc(di)
+        sh = rec.sh
+        slots, node_at, set_node = sh.slots, sh.node_at, sh.set_node
+        fast = rec.fast
+        pair, xmm, mem = fast.xmm_pair, fast.xmm_bytes, fast.mem
+        check, new_node = rec.check, rec.new_node
+        addr = insn.address
+        src_reg = _is_xmm(s)
+        si = s.reg.index if src_reg else 0
+        sloc0 = xmm_loc(si)
+        ea = None if src_reg else rec.ea(s.mem, insn)
+
+        def h():
+            if not slots:
+                return
+            sl = sloc0 if src_reg else ea()
+            na = node_at(dloc, w)
+            nb = node_at(sl, w)
+            if not na and not nb:
+                return
+            if rec.fp_mode == 2:
+                return slow()
+            if src_reg:
+                raw = pair(di, si)
+                a, bv = unpack(raw, 0)[0], unpack(raw, 16)[0]
+            else:
+                mb = mem(sl, w)
+                if mb is None:
+                    return
+                a, bv = unpack(xmm(di), 0)[0], unpack(mb, 0)[0]
+            if na:
+                na = check(na, a, w, addr, dloc)
+            if nb:
+                nb = check(nb, bv, w, addr, sl)
+            if rec.fp_mode == 1:
+                a, bv = _flush(a, w), _flush(bv, w)
+            r = pyop(a, bv)
+            if w == 4:
+                r = _to_float(r)
+            if rec.fp_mode == 1:
+                r = _flush(r, w)
+            if not na and not nb:
+                sh.clear(dloc, w)
+                return
+            da, db = rule(a, bv)
+            set_node(dloc, w, new_node(na, da if na else 0.0, nb, db if nb else 0.0, r, 0, w,
+                                       addr, code))
+
+        return h
+
+    return b
+
+
 def binop(op: str, w: int, lanes: int):
     rule = BINARY[op]
     code = op_code(op)
@@ -254,6 +363,58 @@ def binop(op: str, w: int, lanes: int):
                         sh.clear(dloc + o, w)
 
             rec.pending = post
+
+        return h
+
+    return b
+
+
+def scalar_unop(op: str, w_in: int, w_out: int, fallback):
+    """sqrtsd, cvtss2sd, cvtsd2ss: one lane, result computed here (see scalar_binop)."""
+    rule, pyop, code = UNARY[op], PYUNARY[op], op_code(op)
+    unpack = _unpack_d if w_in == 8 else _unpack_f
+
+    def b(rec, insn):
+        d, s = insn.ops[0], insn.ops[1]
+        if not _is_xmm(d) or not (_is_xmm(s) or s.kind == "mem"):
+            return rec.generic(rec, insn)
+        slow = fallback(rec, insn)
+        dloc = xmm_loc(d.reg.index)
+        sh = rec.sh
+        slots, node_at = sh.slots, sh.node_at
+        fast = rec.fast
+        addr = insn.address
+        src_reg = _is_xmm(s)
+        si = s.reg.index if src_reg else 0
+        sloc0 = xmm_loc(si)
+        ea = None if src_reg else rec.ea(s.mem, insn)
+
+        def h():
+            if not slots:
+                return
+            sl = sloc0 if src_reg else ea()
+            n = node_at(sl, w_in)
+            if not n:
+                sh.clear(dloc, w_out)
+                return
+            if rec.fp_mode == 2:
+                return slow()
+            raw = fast.xmm_bytes(si) if src_reg else fast.mem(sl, w_in)
+            if raw is None:
+                return
+            a = unpack(raw, 0)[0]
+            n = rec.check(n, a, w_in, addr, sl)
+            if rec.fp_mode == 1:
+                a = _flush(a, w_in)
+            r = pyop(a)
+            if w_out == 4:
+                r = _to_float(r)
+            if rec.fp_mode == 1:
+                r = _flush(r, w_out)
+            if not n:
+                sh.clear(dloc, w_out)
+                return
+            sh.set_node(dloc, w_out, rec.new_node(n, rule(a), 0, 0.0, r, 0, w_out, addr, code))
 
         return h
 
@@ -524,14 +685,16 @@ def int_to_fp(nbytes: int):
 
 ARITH: dict = {}
 for _op in ("add", "sub", "mul", "div", "min", "max"):
-    ARITH[f"{_op}sd"] = binop(_op, 8, 1)
-    ARITH[f"{_op}ss"] = binop(_op, 4, 1)
+    ARITH[f"{_op}sd"] = scalar_binop(_op, 8, binop(_op, 8, 1))
+    ARITH[f"{_op}ss"] = scalar_binop(_op, 4, binop(_op, 4, 1))
     ARITH[f"{_op}pd"] = binop(_op, 8, 2)
     ARITH[f"{_op}ps"] = binop(_op, 4, 4)
 ARITH.update({
-    "sqrtsd": unop("sqrt", 8, 8, 1), "sqrtss": unop("sqrt", 4, 4, 1),
+    "sqrtsd": scalar_unop("sqrt", 8, 8, unop("sqrt", 8, 8, 1)),
+    "sqrtss": scalar_unop("sqrt", 4, 4, unop("sqrt", 4, 4, 1)),
     "sqrtpd": unop("sqrt", 8, 8, 2), "sqrtps": unop("sqrt", 4, 4, 4),
-    "cvtss2sd": unop("cvt", 4, 8, 1), "cvtsd2ss": unop("cvt", 8, 4, 1),
+    "cvtss2sd": scalar_unop("cvt", 4, 8, unop("cvt", 4, 8, 1)),
+    "cvtsd2ss": scalar_unop("cvt", 8, 4, unop("cvt", 8, 4, 1)),
     "cvtps2pd": unop("cvt", 4, 8, 2), "cvtpd2ps": unop("cvt", 8, 4, 2, zero_upper_from=8),
     "addsubpd": combo(8, [((0, 0, 1.0), (1, 0, -1.0)), ((0, 1, 1.0), (1, 1, 1.0))]),
     "addsubps": combo(4, [((0, j, 1.0), (1, j, -1.0 if j % 2 == 0 else 1.0)) for j in range(4)]),
