@@ -452,18 +452,13 @@ def fd_of(name: str, variant: str) -> np.ndarray:
     return fd_jacobian(binary(name, variant), prog.x0, method=prog.fd_method, precision=fmt)
 
 
-LIBM_XFAIL = pytest.mark.xfail(reason="libm interception lands in a later issue", strict=False)
-
-
-def _cases(predicate=lambda p: True, xfail_libm: bool = False):
+def _cases(predicate=lambda p: True):
     out = []
     for prog in CORPUS:
         if not predicate(prog):
             continue
         for variant in VARIANTS:
             marks = [] if _available(prog) else [pytest.mark.skip(reason="compiler missing")]
-            if xfail_libm and prog.libm:
-                marks.append(LIBM_XFAIL)
             out.append(pytest.param(prog.name, variant, id=f"{prog.name}-{variant}",
                                     marks=marks))
     return out
@@ -518,7 +513,7 @@ def _value_rtol(precision: str) -> float:
 
 
 @needs_recorder
-@pytest.mark.parametrize("name,variant", _cases(xfail_libm=True))
+@pytest.mark.parametrize("name,variant", _cases())
 def test_recording(name, variant):
     prog = BY_NAME[name]
     native = native_run(name, variant)

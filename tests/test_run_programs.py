@@ -59,7 +59,12 @@ CASES = {
     "read_file": Case("read_file.c", argv=("{file}",)),
     "qsort": Case("qsort.c"),
     "sin_exp": Case("sin_exp.c"),
-    "long_double": Case("long_double.c"),
+    # Unicorn computes the x87 transcendental instructions (f2xm1, fyl2x, fpatan, fsin...)
+    # in double precision (DESIGN §2), so expl/logl/powl/atan2l differ from a native run in
+    # the last bits of the 64-bit mantissa (measured: up to 8e-16 relative for logl(1.1),
+    # whose log2 result loses digits to cancellation). The numbers
+    # are compared as binary64, which adds up to an ulp (1.1e-16) of conversion error.
+    "long_double": Case("long_double.c", rel_tol=1e-15),
     "cxx_features": Case("cxx_features.cc"),
     "recursion": Case("recursion.c"),
     "exit3": Case("exit3.c", argv=("x",)),

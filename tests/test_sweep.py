@@ -207,9 +207,14 @@ def test_jacobian_in_batches(tape: Tape, monkeypatch) -> None:
     np.testing.assert_array_equal(jacobian(tape, "levels"), full)
 
 
-def test_auto_picks_by_depth() -> None:
-    assert sweep.choose_method(random_tape("wide", n=3000, n_in=50, seed=5)) == "levels"
-    assert sweep.choose_method(random_tape("chain", n=3000, seed=5)) == "triangular"
+def test_auto_picks_by_depth(monkeypatch) -> None:
+    wide = random_tape("wide", n=20000, n_in=50, seed=5)
+    chain = random_tape("chain", n=3000, seed=5)
+    assert sweep.choose_method(wide, forward=True) == "levels"
+    assert sweep.choose_method(wide, forward=False) == "triangular"
+    assert sweep.choose_method(chain, seeds=8, forward=True) == "triangular"
+    monkeypatch.setattr(sweep, "_gstrs", None)
+    assert sweep.choose_method(wide, forward=False) == "levels"
 
 
 def test_bad_arguments() -> None:
