@@ -61,7 +61,11 @@ class Recorder:
         from revad_emu.mathcalls import MathCalls
 
         self.math = MathCalls(self)
-        self._tb_add = self.tb.add
+        tb = self.tb  # the tape's columns, appended to directly on the hot path
+        self._depth, self._depth_append = tb.depth, tb.depth.append
+        self._p1, self._p2, self._d1, self._d2 = tb.p1.append, tb.p2.append, tb.d1.append, \
+            tb.d2.append
+        self._val, self._addr, self._op = tb.value.append, tb.addr.append, tb.op.append
         self._width_append = self.width.append
         from revad_emu import isa
 
@@ -89,7 +93,17 @@ class Recorder:
                  width: int, addr: int, op: int) -> int:
         """A tape node; `bits` (the exact pattern) is kept only for 80-bit values, whose
         binary64 `value` cannot tell whether a register still holds them."""
-        node = self._tb_add(p1, d1, p2, d2, value, addr, op)
+        depth = self._depth
+        node = len(depth)
+        a, b = depth[p1], depth[p2]
+        self._depth_append((a if a > b else b) + 1)
+        self._p1(p1)
+        self._p2(p2)
+        self._d1(d1)
+        self._d2(d2)
+        self._val(value)
+        self._addr(addr)
+        self._op(op)
         self._width_append(width)
         if width == 10:
             self.bits80[node] = bits

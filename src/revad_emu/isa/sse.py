@@ -245,10 +245,12 @@ def _flush(v: float, w: int) -> float:
     return math.copysign(0.0, v) if v and abs(v) < _FLT_MIN[w] else v
 
 
-def scalar_binop(op: str, w: int, fallback):
-    """addsd/mulss & co. on one lane: operands read in one C call, result computed here."""
+def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
+    """addsd/mulss/addpd & co.: operands read in one C call, lane results computed here."""
     rule, pyop, code = BINARY[op], PYOPS[op], op_code(op)
     unpack = _unpack_d if w == 8 else _unpack_f
+    offs = tuple(j * w for j in range(lanes))
+    nbytes = w * lanes
 
     def b(rec, insn):
         d, s = insn.ops[0], insn.ops[1]
@@ -268,28 +270,11 @@ def scalar_binop(op: str, w: int, fallback):
         sloc0 = xmm_loc(si)
         ea = None if src_reg else rec.ea(s.mem, insn)
 
-        def h():
-            if not slots:
-                return
-            sl = sloc0 if src_reg else ea()
-            na = node_at(dloc, w)
-            nb = node_at(sl, w)
-            if not na and not nb:
-                return
-            if rec.fp_mode == 2:
-                return slow()
-            if src_reg:
-                raw = pair(di, si)
-                a, bv = unpack(raw, 0)[0], unpack(raw, 16)[0]
-            else:
-                mb = mem(sl, w)
-                if mb is None:
-                    return
-                a, bv = unpack(xmm(di), 0)[0], unpack(mb, 0)[0]
+        def lane(o, na, nb, a, bv, sl):
             if na:
-                na = check(na, a, w, addr, dloc)
+                na = check(na, a, w, addr, dloc + o)
             if nb:
-                nb = check(nb, bv, w, addr, sl)
+                nb = check(nb, bv, w, addr, sl + o)
             if rec.fp_mode == 1:
                 a, bv = _flush(a, w), _flush(bv, w)
             r = pyop(a, bv)
@@ -298,11 +283,41 @@ def scalar_binop(op: str, w: int, fallback):
             if rec.fp_mode == 1:
                 r = _flush(r, w)
             if not na and not nb:
-                sh.clear(dloc, w)
+                sh.clear(dloc + o, w)
                 return
             da, db = rule(a, bv)
-            set_node(dloc, w, new_node(na, da if na else 0.0, nb, db if nb else 0.0, r, 0, w,
-                                       addr, code))
+            set_node(dloc + o, w, new_node(na, da if na else 0.0, nb, db if nb else 0.0, r, 0,
+                                           w, addr, code))
+
+        def h():
+            if not slots:
+                return
+            sl = sloc0 if src_reg else ea()
+            na = node_at(dloc, w)
+            nb = node_at(sl, w)
+            if lanes == 1 and not na and not nb:
+                return
+            if lanes > 1:
+                nas = [na] + [node_at(dloc + o, w) for o in offs[1:]]
+                nbs = [nb] + [node_at(sl + o, w) for o in offs[1:]]
+                if not any(nas) and not any(nbs):
+                    return
+            if rec.fp_mode == 2:
+                return slow()
+            if src_reg:
+                ra = pair(di, si)
+                rb, boff = ra, 16
+            else:
+                rb = mem(sl, nbytes)
+                if rb is None:
+                    return
+                ra, boff = xmm(di), 0
+            if lanes == 1:
+                lane(0, na, nb, unpack(ra, 0)[0], unpack(rb, boff)[0], sl)
+                return
+            for j, o in enumerate(offs):
+                if nas[j] or nbs[j]:
+                    lane(o, nas[j], nbs[j], unpack(ra, o)[0], unpack(rb, boff + o)[0], sl)
 
         return h
 
@@ -687,8 +702,8 @@ ARITH: dict = {}
 for _op in ("add", "sub", "mul", "div", "min", "max"):
     ARITH[f"{_op}sd"] = scalar_binop(_op, 8, binop(_op, 8, 1))
     ARITH[f"{_op}ss"] = scalar_binop(_op, 4, binop(_op, 4, 1))
-    ARITH[f"{_op}pd"] = binop(_op, 8, 2)
-    ARITH[f"{_op}ps"] = binop(_op, 4, 4)
+    ARITH[f"{_op}pd"] = scalar_binop(_op, 8, binop(_op, 8, 2), lanes=2)
+    ARITH[f"{_op}ps"] = scalar_binop(_op, 4, binop(_op, 4, 4), lanes=4)
 ARITH.update({
     "sqrtsd": scalar_unop("sqrt", 8, 8, unop("sqrt", 8, 8, 1)),
     "sqrtss": scalar_unop("sqrt", 4, 4, unop("sqrt", 4, 4, 1)),
