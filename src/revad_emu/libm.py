@@ -124,10 +124,12 @@ def candidate_names(base: str) -> list[str]:
 
 
 def spec_table() -> dict[str, tuple[str, str]]:
-    """Symbol name → (function, precision 'd'/'f'/'l') for every recognised name."""
+    """Symbol name → (function, precision 'd'/'f'/'l') for every recognised name, including
+    the C23/TS 18661 _FloatN aliases (sinf32 = sinf, sinf64 = sinf32x = sin, sinf64x = sinl)."""
     table: dict[str, tuple[str, str]] = {}
     for fn in RULES:
-        for suffix, prec in (("", "d"), ("f", "f"), ("l", "l")):
+        for suffix, prec in (("", "d"), ("f", "f"), ("l", "l"), ("f32", "f"), ("f64", "d"),
+                             ("f32x", "d"), ("f64x", "l")):
             for name in candidate_names(fn + suffix):
                 table.setdefault(name, (fn, prec))
     return table

@@ -1,15 +1,24 @@
 """Intercepting math-library calls: one tape node per result, real code run unrecorded.
 
-At a recognised function's first instruction (by symbol, any alias or CPU variant), if an
-argument is active, the recorder stops following instructions until the function returns
-to its caller; then it reads the result the real code computed and records a node with the
-partials from `libm.RULES`. Registers the call may clobber, and the stack below the call,
-lose their shadows (their old contents are dead).
+A call is recognised at the call (or tail-call jmp) that enters the function — by the
+target's symbol, any glibc alias or CPU variant, the name of the PLT stub it goes through, or
+the GOT slot a stub jumps through — or at the function's first instruction. If an argument is
+active, the recorder stops following instructions until the function returns to its caller;
+then it reads the result the real code computed and records a node with the partials from
+`libm.RULES`. Registers the call may clobber, and the stack below the call, lose their
+shadows (their old contents are dead).
+
+The code of the math library (libm.so, or the run of libm functions in a static binary) is
+left out of the recorder's code hook altogether, so an intercepted call costs two hook
+calls instead of one per instruction of its body. Every call into that code goes through a
+hooked call/jmp: a function there without a rule is run the same way, and if it receives an
+active argument the derivative is dropped with a warning naming it.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 from revad_emu import fastuc
@@ -25,7 +34,7 @@ WIDTH = {"d": 8, "f": 4, "l": 10}
 
 @dataclass
 class Call:
-    fn: str
+    fn: str | None  # None: an unknown function in the untraced region
     prec: str
     addr: int
     ret: int
@@ -40,6 +49,8 @@ class MathCalls:
         self.rec = rec
         self.fast = rec.fast
         self.calls = 0
+        self.untraced: list[tuple[int, int]] = []
+        self._targets: dict[int, tuple | None] = {}
 
     def spec_at(self, addr: int) -> tuple[str, str] | None:
         for name in self.rec.m.symbols.names_at(addr):
@@ -50,33 +61,64 @@ class MathCalls:
 
     # -- entry -------------------------------------------------------------------------
     def entry_handler(self, addr: int, fn: str, prec: str):
-        rec, fast = self.rec, self.fast
-        nargs = RULES[fn][0]
-        w = WIDTH[prec]
+        """Handler for a recognised function's first instruction (reached unintercepted)."""
+        fast = self.fast
 
         def h():
             rsp = fast.gpr(RSP)
-            nodes, values = [], []
-            for i in range(nargs):
-                if prec == "l":
-                    loc = rsp + 8 + 16 * i
-                    raw = fast.mem(loc, 10) or b"\0" * 10
-                    off = 0
-                else:
-                    loc = xmm_loc(i)
-                    raw = fast.xmm_bytes(i)
-                    off = 0
-                node = rec.sh.node_at(loc, w)
-                node = rec.operand_node(node, raw, off, w, addr, loc) if node else 0
-                nodes.append(node)
-                values.append(value_of(raw, off, w))
-            if not any(nodes):
-                return  # passive call: let it run like any other code
             ret = int.from_bytes(fast.mem(rsp, 8) or b"\0" * 8, "little")
-            rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values,
-                                (fast.gpr(RDI), fast.gpr(RSI)))
+            self.begin(fn, prec, addr, ret, rsp, only_if_active=True)
 
         return h
+
+    def begin(self, fn: str | None, prec: str, addr: int, ret: int, rsp: int,
+              only_if_active: bool = False, name: str = "") -> None:
+        """Start running a call unrecorded; `rsp` is the stack pointer at function entry."""
+        rec, fast = self.rec, self.fast
+        if fn is None:
+            self._check_unknown(name, ret)
+            rec.suppress = Call(None, "d", addr, ret, rsp, [], [], (0, 0))
+            return
+        nargs = RULES[fn][0]
+        w = WIDTH[prec]
+        nodes, values = [], []
+        for i in range(nargs):
+            if prec == "l":
+                loc = rsp + 8 + 16 * i
+                raw = fast.mem(loc, 10) or b"\0" * 10
+            else:
+                loc = xmm_loc(i)
+                raw = fast.xmm_bytes(i)
+            node = rec.sh.node_at(loc, w)
+            node = rec.operand_node(node, raw, 0, w, addr, loc) if node else 0
+            nodes.append(node)
+            values.append(value_of(raw, 0, w))
+        if only_if_active and not any(nodes):
+            return  # passive call in traced code: let it run like any other code
+        rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values,
+                            (fast.gpr(RDI), fast.gpr(RSI)))
+
+    def _check_unknown(self, name: str, ret: int) -> None:
+        """Warn if a function of the math library without a rule gets an active argument.
+
+        Calls returning into the C runtime itself (ld.so running libm's initialisers and
+        finalisers, libc) and to internal names (leading underscore) pass no arguments. The
+        caller is judged by the return address: the lazy-binding resolver in ld.so enters a
+        function with a jmp on behalf of the program.
+        """
+        sh = self.rec.sh
+        if not sh.slots or name.startswith("_"):
+            return
+        caller = self.rec.m.symbols.module(ret)
+        if caller is not None and os.path.basename(caller[1].path).startswith(
+                ("ld-linux", "ld64", "libc.so", "libm.so")):
+            return
+        active = any(sh.any_active(xmm_loc(i), 16) for i in range(8)) or \
+            any(sh.any_active(gpr_loc(g), 8) for g in (7, 6, 2, 1, 8, 9))
+        if active:
+            self.rec.warn(ret, "libm", f"the call returning here went to {name or 'a function'} "
+                          "in the math library with an active argument: no derivative rule; "
+                          "derivative dropped")
 
     # -- return ------------------------------------------------------------------------
     def returned(self, call: Call) -> bool:
@@ -85,15 +127,10 @@ class MathCalls:
     def finish(self, call: Call) -> None:
         rec, fast, sh = self.rec, self.fast, self.rec.sh
         self.calls += 1
+        self._clobber(call)
+        if call.fn is None:
+            return
         w = WIDTH[call.prec]
-        # Clobbered registers and the dead stack below the call lose their shadows.
-        for g in CALLER_SAVED:
-            sh.clear(gpr_loc(g), 8)
-        for i in range(16):
-            sh.clear(xmm_loc(i), 32)
-        for p in range(8):
-            sh.clear(x87_loc(p), 16)
-        sh.clear_range(call.rsp - 0x8000, call.rsp + 8)
         op = op_code(f"libm:{call.fn}")
         fn = call.fn
         x = call.values
@@ -129,6 +166,85 @@ class MathCalls:
         if fn in POINTER_RESULTS:  # frexp's exponent, modf's integer part: passive
             sh.clear(call.ptrs[0], 4 if fn == "frexp" else w)
 
+    def _clobber(self, call: Call) -> None:
+        """Registers the call may clobber lose their shadows. (The dead stack below the call
+        is not scanned: traced code writes a slot before reading it, and a stale entry whose
+        bits no longer match is caught by operand validation.)"""
+        slots = self.rec.sh.slots
+        if len(slots) < len(_CLOBBER_KEYS):
+            for k in _CLOBBER_KEYS.intersection(slots):
+                del slots[k]
+        else:
+            for k in _CLOBBER_KEYS:
+                slots.pop(k, None)
+
+    # -- where calls go ------------------------------------------------------------------
+    def target_info(self, target: int) -> tuple[str | None, str, bool, str] | None:
+        """(function, precision, in untraced code, name) for a call target, or None if the
+        target is ordinary traced code. PLT stubs and GOT jumps are followed."""
+        info = self._targets.get(target)
+        if info is None and target not in self._targets:
+            info = self._classify(target)
+            if info is not None and info[0] is None and not info[2]:
+                info = None
+            # GOT-indirect stubs can be re-pointed (lazy binding, IRELATIVE): don't cache them
+            if not self._is_got_jump(target):
+                self._targets[target] = info
+        return info
+
+    def _classify(self, target: int):
+        seen = set()
+        t = target
+        for _ in range(3):
+            if t in seen:
+                break
+            seen.add(t)
+            names = self.rec.m.symbols.names_at(t)
+            for name in names:
+                spec = SYMBOLS.get(name)
+                if spec is not None:
+                    return spec[0], spec[1], self.in_untraced(t), name
+            if self.in_untraced(t):
+                return None, "d", True, names[0] if names else f"{t:#x}"
+            nxt = self._got_target(t)
+            if nxt is None:
+                return None
+            t = nxt
+        return None
+
+    def _is_got_jump(self, t: int) -> bool:
+        code = self.fast.mem(t, 16) or b""
+        return b"\xff\x25" in code[:11]
+
+    def _got_target(self, t: int) -> int | None:
+        """If t starts a `jmp qword ptr [rip+X]` stub (optionally endbr64/bnd), where it goes."""
+        code = self.fast.mem(t, 16) or b""
+        for pre in (b"", b"\xf3\x0f\x1e\xfa", b"\xf3\x0f\x1e\xfa\xf2", b"\xf2"):
+            if code.startswith(pre + b"\xff\x25"):
+                k = len(pre) + 2
+                disp = int.from_bytes(code[k:k + 4], "little", signed=True)
+                slot = t + k + 4 + disp
+                raw = self.fast.mem(slot, 8)
+                return int.from_bytes(raw, "little") if raw else None
+        return None
+
+    def in_untraced(self, addr: int) -> bool:
+        return any(lo <= addr < hi for lo, hi in self.untraced)
+
+    def untraced_regions(self) -> list[tuple[int, int]]:
+        """Code left out of the hook: libm.so's text; in a static program, runs of libm
+        functions (consecutive symbols that all have rules or are libm internals)."""
+        out = []
+        for _start, _end, base, elf in self.rec.m.symbols.modules():
+            if "libm.so" in elf.path:
+                for seg in elf.segments:
+                    if seg.flags & 1:
+                        out.append((base + seg.vaddr, base + seg.vaddr + seg.memsz))
+            elif elf is self.rec.m.exe and not elf.interp:
+                out += [(base + lo, base + hi) for lo, hi in _libm_runs(elf.symbols)]
+        self.untraced = sorted(out)
+        return self.untraced
+
     def _partials(self, fn: str, x: list[float], r: float, addr: int) -> tuple[float, ...]:
         try:
             return RULES[fn][1](*x, r)
@@ -147,6 +263,51 @@ class MathCalls:
             node = rec.new_node(call.nodes[0], d, 0, 0.0, value_of(raw, 0, w),
                                 int.from_bytes(raw, "little"), w, call.addr, op)
             sh.set_node(ptr, w, node)
+
+
+_CLOBBER_KEYS = frozenset(
+    [gpr_loc(g) >> 3 for g in CALLER_SAVED]
+    + [(xmm_loc(i) >> 3) + k for i in range(16) for k in range(4)]
+    + [(x87_loc(p) >> 3) + k for p in range(8) for k in range(2)])
+
+_INTERNAL = ("__branred", "__math_", "__exp1", "__docos", "__dubsin", "__dubcos", "__mp",
+             "__cpy", "__sincostab", "__ieee754_", "__kernel_", "__x2y2m1", "__lgamma_neg",
+             "__gamma_product", "__lgamma_product", "__erf", "__exp_", "__log_", "__pow_")
+_ALIAS_SUFFIXES = ("f32", "f64", "f32x", "f64x", "_ifunc")
+
+
+def _libm_runs(symtab, min_len: int = 256) -> list[tuple[int, int]]:
+    """Address runs of consecutive function symbols that all belong to the math library."""
+    runs: list[tuple[int, int]] = []
+    lo = hi = None
+    has_rule = False
+    by_addr: dict[int, list[tuple[str, int]]] = {}
+    for a, size, name in zip(symtab.addrs, symtab.sizes, symtab.names, strict=True):
+        by_addr.setdefault(a, []).append((name, size))
+    for a in sorted(by_addr):
+        entries = by_addr[a]
+        names = [n for n, _ in entries]
+        size = max(sz for _, sz in entries)
+        ruled = any(n in SYMBOLS for n in names)
+        mathy = ruled or any(n.startswith(_INTERNAL) or n.endswith(_ALIAS_SUFFIXES) for n in names)
+        if mathy and size:
+            if lo is None:
+                lo, hi, has_rule = a, a + size, ruled
+            elif a <= hi + 64:
+                hi = max(hi, a + size)
+                has_rule = has_rule or ruled
+            else:
+                if has_rule and hi - lo >= min_len:
+                    runs.append((lo, hi))
+                lo, hi, has_rule = a, a + size, ruled
+        elif lo is not None and size:
+            if has_rule and hi - lo >= min_len:
+                runs.append((lo, hi))
+            lo = None
+    if lo is not None and has_rule and hi - lo >= min_len:
+        runs.append((lo, hi))
+    runs.sort(key=lambda r: r[0] - r[1])
+    return sorted(runs[:8])
 
 
 def _bits64(v: float) -> int:

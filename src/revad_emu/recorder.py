@@ -166,10 +166,16 @@ class Recorder:
 
     # -- hook --------------------------------------------------------------------------
     def ensure_hooked(self) -> None:
+        """Install the code hook over all code except the math library's (see mathcalls)."""
         if not self.hooked:
             self.hooked = True
             self.update_fp_mode()
-            self.m.add_raw_code_hook(self._step)
+            lo = 0
+            for start, end in self.math.untraced_regions():
+                if start > lo:
+                    self.m.add_raw_code_hook(self._step, lo, start - 1)
+                lo = max(lo, end)
+            self.m.add_raw_code_hook(self._step, lo, 0xFFFF_FFFF_FFFF_FFFF)
 
     def update_fp_mode(self) -> None:
         """How SSE results can be known: 0 = round-to-nearest (computed in Python, exactly

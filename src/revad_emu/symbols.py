@@ -23,6 +23,10 @@ class Symbolizer:
         self._starts.insert(i, start)
         self._mods.insert(i, (start, end, base, elf))
 
+    def modules(self) -> list[tuple[int, int, int, ElfFile]]:
+        """(start, end, base, elf) of every loaded file."""
+        return list(self._mods)
+
     def module(self, addr: int) -> tuple[int, ElfFile] | None:
         i = bisect.bisect_right(self._starts, addr) - 1
         if i >= 0:

@@ -125,13 +125,69 @@ def b_pop(rec, insn):
     return h
 
 
+def _target(rec, insn):
+    """(constant target or None, closure computing the target at run time)."""
+    op = insn.ops[0]
+    if op.kind == "imm":
+        t = op.imm & 0xFFFF_FFFF_FFFF_FFFF
+        return t, (lambda: t)
+    if op.kind == "reg" and op.reg.kind == "gpr":
+        i = op.reg.index
+        return None, (lambda: rec.fast.gpr(i))
+    if op.kind == "mem":
+        ea = rec.ea(op.mem, insn)
+        return None, (lambda: int.from_bytes(rec.fast.mem(ea(), 8) or b"\0" * 8, "little"))
+    return None, (lambda: 0)
+
+
+def _needs_runtime(rec, const: int | None) -> bool:
+    """Must the call/jmp look at its target each time (math function, untraced code, stub)?"""
+    m = rec.math
+    return const is None or m.target_info(const) is not None or m._is_got_jump(const)
+
+
 def b_call(rec, insn):
+    """A call pushes a passive return address; a call into the math library is intercepted."""
     gpr = rec.fast.gpr
     sh = rec.sh
+    const, target = _target(rec, insn)
+    math = rec.math
+    ret = insn.address + insn.size
+    addr = insn.address
+    if not _needs_runtime(rec, const):
+        def plain():
+            if sh.slots:
+                sh.clear(gpr(RSP) - 8, 8)
+        return plain
 
     def h():
+        rsp = gpr(RSP)
         if sh.slots:
-            sh.clear(gpr(RSP) - 8, 8)
+            sh.clear(rsp - 8, 8)
+        info = math.target_info(target())
+        if info is not None:
+            fn, prec, untraced, name = info
+            math.begin(fn, prec, addr, ret, rsp - 8, only_if_active=not untraced, name=name)
+
+    return h
+
+
+def b_jmp(rec, insn):
+    """Tail calls into the math library are intercepted like calls."""
+    const, target = _target(rec, insn)
+    if not _needs_runtime(rec, const):
+        return False
+    math = rec.math
+    fast = rec.fast
+    addr = insn.address
+
+    def h():
+        info = math.target_info(target())
+        if info is not None:
+            fn, prec, untraced, name = info
+            rsp = fast.gpr(RSP)
+            ret = int.from_bytes(fast.mem(rsp, 8) or b"\0" * 8, "little")
+            math.begin(fn, prec, addr, ret, rsp, only_if_active=not untraced, name=name)
 
     return h
 
@@ -279,7 +335,7 @@ def _string_op(rec, insn, kind: str):
 
 
 TABLE = {
-    "mov": b_mov, "movabs": b_mov, "push": b_push, "pop": b_pop, "call": b_call,
+    "mov": b_mov, "movabs": b_mov, "push": b_push, "pop": b_pop, "call": b_call, "jmp": b_jmp,
     "leave": b_leave, "xchg": b_xchg,
     **{f"cmov{cc}": b_cmov for cc in (
         "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g")},

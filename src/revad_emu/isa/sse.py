@@ -251,6 +251,11 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
     unpack = _unpack_d if w == 8 else _unpack_f
     offs = tuple(j * w for j in range(lanes))
     nbytes = w * lanes
+    # x + 1.5*2^52 (float: 1.5*2^23) rounds x to an integer: glibc's exp, sin, rint use it,
+    # and the tape must see a step function there, not the identity (docs/derivatives.md).
+    absorbs = op in ("add", "sub")
+    big = 2.0 ** 50 if w == 8 else 2.0 ** 23
+    big_magic = 2.0 ** 40 if w == 8 else 2.0 ** 21  # 2^k or 1.5*2^k constants
 
     def b(rec, insn):
         d, s = insn.ops[0], insn.ops[1]
@@ -285,6 +290,20 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
             if not na and not nb:
                 sh.clear(dloc + o, w)
                 return
+            if absorbs and (not na or not nb):
+                x, c = (a, bv) if na else (bv, a)
+                ac = abs(c)
+                magic = math.frexp(ac)[0] in (0.5, 0.75)
+                if (ac >= big_magic if magic else ac >= big) and abs(x) * 1048576.0 < ac:
+                    # x + 1.5*2^52 keeps only round(x): a step function, derivative 0 (this is
+                    # how glibc's exp/sin and gcc's inline rint round). Any other huge
+                    # constant is unusual enough to mention.
+                    if not magic:
+                        rec.warn(addr, "rounding", "an active value is added to a constant so "
+                                 "large that its fraction is rounded away; treated as a step "
+                                 "function (derivative 0)")
+                    sh.clear(dloc + o, w)
+                    return
             da, db = rule(a, bv)
             set_node(dloc + o, w, new_node(na, da if na else 0.0, nb, db if nb else 0.0, r, 0,
                                            w, addr, code))
