@@ -194,7 +194,7 @@ class SymbolTable:
                 stroff = secs[link][4]
                 for st_name, st_info, _other, shndx, value, ssize in struct.iter_unpack(
                         "<IBBHQQ", data[off:off + size - size % 24]):
-                    if (st_info & 0xF) not in (1, 2, 10) or shndx == 0 or not st_name:
+                    if (st_info & 0xF) not in (1, 2, 10) or shndx in (0, 0xFFF1) or not st_name:
                         continue
                     a = stroff + st_name
                     name = data[a:data.index(b"\0", a)].decode(errors="replace")

@@ -114,9 +114,19 @@ inline int kind_of(const volatile long double *) { return REVAD_KIND_LONG_DOUBLE
 }
 #define REVAD_KIND_OF(v) (::revad_detail::kind_of(&(v)))
 #elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+/* GCC's _Float32/_Float64/_Float32x are types of their own in C: give them branches too. */
+#if defined(__GNUC__) && defined(__FLT32_MANT_DIG__) && defined(__FLT64_MANT_DIG__) &&   \
+    defined(__FLT32X_MANT_DIG__)
+#define REVAD__FLOATN_KINDS                                                                \
+    , _Float32: REVAD_KIND_FLOAT, _Float64: REVAD_KIND_DOUBLE, _Float32x: REVAD_KIND_DOUBLE
+#define REVAD__EXT __extension__
+#else
+#define REVAD__FLOATN_KINDS
+#define REVAD__EXT
+#endif
 #define REVAD_KIND_OF(v)                                                                   \
-    _Generic((v), float: REVAD_KIND_FLOAT, double: REVAD_KIND_DOUBLE,                      \
-             long double: REVAD_KIND_LONG_DOUBLE)
+    REVAD__EXT _Generic((v), float: REVAD_KIND_FLOAT, double: REVAD_KIND_DOUBLE,           \
+                        long double: REVAD_KIND_LONG_DOUBLE REVAD__FLOATN_KINDS)
 #else
 /* C99 has no _Generic: select by size (4 -> float, 8 -> double, else long double). */
 #define REVAD_KIND_OF(v)                                                                   \
