@@ -50,7 +50,8 @@ class MathCalls:
         self.fast = rec.fast
         self.calls = 0
         self.untraced: list[tuple[int, int]] = []
-        self._targets: dict[int, tuple | None] = {}
+        self._targets: dict[int, tuple | int | None] = {}
+        self._following: set[int] = set()
 
     def spec_at(self, addr: int) -> tuple[str, str] | None:
         for name in self.rec.m.symbols.names_at(addr):
@@ -95,8 +96,8 @@ class MathCalls:
             values.append(value_of(raw, 0, w))
         if only_if_active and not any(nodes):
             return  # passive call in traced code: let it run like any other code
-        rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values,
-                            (fast.gpr(RDI), fast.gpr(RSI)))
+        ptrs = (fast.gpr(RDI), fast.gpr(RSI)) if fn in POINTER_RESULTS else (0, 0)
+        rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values, ptrs)
 
     def _check_unknown(self, name: str, ret: int) -> None:
         """Warn if a function of the math library without a rule gets an active argument.
@@ -181,51 +182,48 @@ class MathCalls:
     # -- where calls go ------------------------------------------------------------------
     def target_info(self, target: int) -> tuple[str | None, str, bool, str] | None:
         """(function, precision, in untraced code, name) for a call target, or None if the
-        target is ordinary traced code. PLT stubs and GOT jumps are followed."""
-        info = self._targets.get(target)
-        if info is None and target not in self._targets:
+        target is ordinary traced code. PLT/IRELATIVE stubs are followed through their GOT
+        slot (read each time: lazy binding re-points it); everything else is cached."""
+        info = self._targets.get(target, _UNKNOWN)
+        if info is _UNKNOWN:
             info = self._classify(target)
-            if info is not None and info[0] is None and not info[2]:
-                info = None
-            # GOT-indirect stubs can be re-pointed (lazy binding, IRELATIVE): don't cache them
-            if not self._is_got_jump(target):
-                self._targets[target] = info
+            self._targets[target] = info
+        if type(info) is int:  # a stub: look where its GOT slot points now
+            raw = self.fast.mem(info, 8)
+            nxt = int.from_bytes(raw, "little") if raw else 0
+            if nxt == target or nxt in self._following:
+                return None
+            self._following.add(target)
+            try:
+                return self.target_info(nxt)
+            finally:
+                self._following.discard(target)
         return info
 
-    def _classify(self, target: int):
-        seen = set()
-        t = target
-        for _ in range(3):
-            if t in seen:
-                break
-            seen.add(t)
-            names = self.rec.m.symbols.names_at(t)
-            for name in names:
-                spec = SYMBOLS.get(name)
-                if spec is not None:
-                    return spec[0], spec[1], self.in_untraced(t), name
-            if self.in_untraced(t):
-                return None, "d", True, names[0] if names else f"{t:#x}"
-            nxt = self._got_target(t)
-            if nxt is None:
-                return None
-            t = nxt
-        return None
+    def _classify(self, t: int):
+        names = self.rec.m.symbols.names_at(t)
+        for name in names:
+            spec = SYMBOLS.get(name)
+            if spec is not None:
+                return spec[0], spec[1], self.in_untraced(t), name
+        if self.in_untraced(t):
+            return None, "d", True, names[0] if names else f"{t:#x}"
+        slot = self._got_slot(t)
+        return slot  # GOT slot address of a stub, or None: ordinary code
 
-    def _is_got_jump(self, t: int) -> bool:
-        code = self.fast.mem(t, 16) or b""
-        return b"\xff\x25" in code[:11]
+    def maybe_special(self, t: int) -> bool:
+        """Could a call to t ever need interception (a math function, untraced code, a stub)?"""
+        self.target_info(t)
+        return self._targets.get(t) is not None
 
-    def _got_target(self, t: int) -> int | None:
-        """If t starts a `jmp qword ptr [rip+X]` stub (optionally endbr64/bnd), where it goes."""
+    def _got_slot(self, t: int) -> int | None:
+        """If t starts a `jmp qword ptr [rip+X]` stub (optionally endbr64/bnd): the slot."""
         code = self.fast.mem(t, 16) or b""
         for pre in (b"", b"\xf3\x0f\x1e\xfa", b"\xf3\x0f\x1e\xfa\xf2", b"\xf2"):
             if code.startswith(pre + b"\xff\x25"):
                 k = len(pre) + 2
                 disp = int.from_bytes(code[k:k + 4], "little", signed=True)
-                slot = t + k + 4 + disp
-                raw = self.fast.mem(slot, 8)
-                return int.from_bytes(raw, "little") if raw else None
+                return t + k + 4 + disp
         return None
 
     def in_untraced(self, addr: int) -> bool:
@@ -264,6 +262,8 @@ class MathCalls:
                                 int.from_bytes(raw, "little"), w, call.addr, op)
             sh.set_node(ptr, w, node)
 
+
+_UNKNOWN = object()
 
 _CLOBBER_KEYS = frozenset(
     [gpr_loc(g) >> 3 for g in CALLER_SAVED]

@@ -143,7 +143,7 @@ def _target(rec, insn):
 def _needs_runtime(rec, const: int | None) -> bool:
     """Must the call/jmp look at its target each time (math function, untraced code, stub)?"""
     m = rec.math
-    return const is None or m.target_info(const) is not None or m._is_got_jump(const)
+    return const is None or m.maybe_special(const)
 
 
 def b_call(rec, insn):
