@@ -65,6 +65,8 @@ class FastUc:
 
     # -- registers ---------------------------------------------------------------------
     def reg(self, rid: int) -> int:
+        """Any register up to 64 bits (the buffer is cleared: MXCSR/FPSW write fewer bytes)."""
+        self._u64.value = 0
         self._read(self.h, rid, self._pu64)
         return self._u64.value
 

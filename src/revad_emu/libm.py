@@ -135,4 +135,21 @@ def spec_table() -> dict[str, tuple[str, str]]:
     return table
 
 
-SYMBOLS = spec_table()
+# glibc's libmvec: gcc -ffast-math vectorises calls to these (x86-64 vector ABI, SSE 'b'
+# variants: 2 doubles or 4 floats per xmm register). Precision 'd2'/'f4' = lanes.
+VECTOR_FUNCTIONS = ("acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "cos",
+                    "cosh", "erf", "erfc", "exp", "exp10", "exp2", "expm1", "hypot", "log",
+                    "log10", "log1p", "log2", "pow", "sin", "sinh", "tan", "tanh")
+
+
+def vector_table() -> dict[str, tuple[str, str]]:
+    table: dict[str, tuple[str, str]] = {}
+    for fn in VECTOR_FUNCTIONS:
+        v = "v" * RULES[fn][0]
+        for name, prec in ((f"_ZGVbN2{v}_{fn}", "d2"), (f"_ZGVbN4{v}_{fn}f", "f4")):
+            for variant in ("", *(f"_{x}" for x in (*VARIANTS, "sse4"))):
+                table[name + variant] = (fn, prec)
+    return table
+
+
+SYMBOLS = {**spec_table(), **vector_table()}

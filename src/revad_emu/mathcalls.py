@@ -81,6 +81,9 @@ class MathCalls:
             rec.suppress = Call(None, "d", addr, ret, rsp, [], [], (0, 0))
             return
         nargs = RULES[fn][0]
+        if len(prec) > 1:
+            self._begin_vector(fn, prec, addr, ret, rsp, nargs, only_if_active)
+            return
         w = WIDTH[prec]
         nodes, values = [], []
         for i in range(nargs):
@@ -99,6 +102,40 @@ class MathCalls:
         ptrs = (fast.gpr(RDI), fast.gpr(RSI)) if fn in POINTER_RESULTS else (0, 0)
         rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values, ptrs)
 
+    def _begin_vector(self, fn, prec, addr, ret, rsp, nargs, only_if_active) -> None:
+        """libmvec (`_ZGVbN2v_exp`...): argument k in xmm k, one value per lane."""
+        rec, sh = self.rec, self.rec.sh
+        w, lanes = WIDTH[prec[0]], int(prec[1:])
+        raws = [self.fast.xmm_bytes(i) for i in range(nargs)]
+        nodes, values = [], []
+        for j in range(lanes):
+            o = j * w
+            ns = []
+            for i in range(nargs):
+                n = sh.node_at(xmm_loc(i) + o, w)
+                ns.append(rec.operand_node(n, raws[i], o, w, addr, xmm_loc(i) + o) if n else 0)
+            nodes.append(ns)
+            values.append([value_of(raws[i], o, w) for i in range(nargs)])
+        if only_if_active and not any(any(ns) for ns in nodes):
+            return
+        rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values, (0, 0))
+
+    def _finish_vector(self, call: Call, op: int) -> None:
+        rec, sh = self.rec, self.rec.sh
+        w = WIDTH[call.prec[0]]
+        raw = self.fast.xmm_bytes(0)
+        for j, (ns, xs) in enumerate(zip(call.nodes, call.values, strict=True)):
+            o = j * w
+            r = value_of(raw, o, w)
+            if not any(ns):
+                sh.clear(xmm_loc(0) + o, w)
+                continue
+            ps = self._partials(call.fn, xs, r, call.addr)
+            p2 = ns[1] if len(ns) > 1 else 0
+            node = rec.new_node(ns[0], ps[0] if ns[0] else 0.0, p2,
+                                ps[1] if p2 else 0.0, r, 0, w, call.addr, op)
+            sh.set_node(xmm_loc(0) + o, w, node)
+
     def _check_unknown(self, name: str, ret: int) -> None:
         """Warn if a function of the math library without a rule gets an active argument.
 
@@ -108,7 +145,7 @@ class MathCalls:
         function with a jmp on behalf of the program.
         """
         sh = self.rec.sh
-        if not sh.slots or name.startswith("_"):
+        if not sh.slots or name.startswith(_NO_FP_ARGS):
             return
         caller = self.rec.m.symbols.module(ret)
         if caller is not None and os.path.basename(caller[1].path).startswith(
@@ -130,9 +167,13 @@ class MathCalls:
         self.calls += 1
         self._clobber(call)
         if call.fn is None:
+            rec.update_fp_mode()  # fesetround & co. load MXCSR out of sight
+            return
+        op = op_code(f"libm:{call.fn}")
+        if len(call.prec) > 1:
+            self._finish_vector(call, op)
             return
         w = WIDTH[call.prec]
-        op = op_code(f"libm:{call.fn}")
         fn = call.fn
         x = call.values
         if call.prec == "l":
@@ -234,7 +275,7 @@ class MathCalls:
         functions (consecutive symbols that all have rules or are libm internals)."""
         out = []
         for _start, _end, base, elf in self.rec.m.symbols.modules():
-            if "libm.so" in elf.path:
+            if "libm.so" in elf.path or "libmvec.so" in elf.path:
                 for seg in elf.segments:
                     if seg.flags & 1:
                         out.append((base + seg.vaddr, base + seg.vaddr + seg.memsz))
@@ -264,6 +305,11 @@ class MathCalls:
 
 
 _UNKNOWN = object()
+
+# libm functions whose results carry no derivative (integers, environment): no warning.
+_NO_FP_ARGS = ("_", "fe", "ilogb", "llogb", "lrint", "llrint", "lround", "llround", "nan",
+               "signbit", "finite", "isinf", "isnan", "fpclassify", "issignaling", "iszero",
+               "totalorder", "canonicalize", "getpayload", "setpayload", "fromfp", "ufromfp")
 
 _CLOBBER_KEYS = frozenset(
     [gpr_loc(g) >> 3 for g in CALLER_SAVED]

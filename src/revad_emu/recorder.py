@@ -226,8 +226,24 @@ class Recorder:
             h = builder(self, insn) if builder is not None else self.generic(self, insn)
             if h is None:
                 h = False
+            if insn.mnemonic in _MXCSR_WRITERS:
+                h = self._then_update_fp_mode(h)
         self.handlers[addr] = h
         return h
+
+    def _then_update_fp_mode(self, h):
+        """After an instruction that may load MXCSR (fesetround...), re-read the mode."""
+        def wrapped():
+            if h:
+                h()
+            before = self.pending
+
+            def post():
+                if before is not None:
+                    before()
+                self.update_fp_mode()
+            self.pending = post
+        return wrapped
 
     def _in_request(self, addr: int) -> bool:
         """Inside a client-request marker: its rotations of RDI add up to 128 (a no-op)."""
@@ -288,6 +304,9 @@ class Recorder:
             out.append(text + (f" ({n} times)" if n > 1 else ""))
         return out
 
+
+_MXCSR_WRITERS = frozenset({"ldmxcsr", "fxrstor", "fxrstor64", "xrstor", "xrstor64", "xrstors",
+                            "xrstors64"})
 
 _copysign = __import__("math").copysign
 

@@ -343,6 +343,25 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
     return b
 
 
+def _post_lanes(rec, di: int, w: int, addr: int, code: int, parts):
+    """The step after the instruction ran: read xmm di and record each lane's node.
+
+    parts: (byte offset, parent a, ∂/∂a, parent b, ∂/∂b) per lane; no parent = passive lane.
+    """
+    def post():
+        r = rec.fast.xmm_bytes(di)
+        dloc = xmm_loc(di)
+        sh = rec.sh
+        for o, pa, da, pb, db in parts:
+            if pa or pb:
+                node = rec.new_node(pa, da, pb, db, value_of(r, o, w),
+                                    int.from_bytes(r[o:o + w], "little"), w, addr, code)
+                sh.set_node(dloc + o, w, node)
+            else:
+                sh.clear(dloc + o, w)
+    return post
+
+
 def binop(op: str, w: int, lanes: int):
     rule = BINARY[op]
     code = op_code(op)
@@ -362,7 +381,6 @@ def binop(op: str, w: int, lanes: int):
         offs = tuple(j * w for j in range(lanes))
         addr = insn.address
         opnode = rec.operand_node
-        new_node = rec.new_node
 
         def h():
             if not sh.slots:
@@ -386,17 +404,7 @@ def binop(op: str, w: int, lanes: int):
                 else:
                     parts.append((o, 0, 0.0, 0, 0.0))
 
-            def post():
-                r = xmm(di)
-                for o, pa, da, pb, db in parts:
-                    if pa or pb:
-                        node = new_node(pa, da, pb, db, value_of(r, o, w),
-                                        int.from_bytes(r[o:o + w], "little"), w, addr, code)
-                        sh.set_node(dloc + o, w, node)
-                    else:
-                        sh.clear(dloc + o, w)
-
-            rec.pending = post
+            rec.pending = _post_lanes(rec, di, w, addr, code, parts)
 
         return h
 
@@ -555,17 +563,7 @@ def combo(w: int, formulas, op: str = "add"):
                     sh.clear(dloc + j * w, w)
                 return
 
-            def post():
-                r = xmm(di)
-                for o, pa, da, pb, db in parts:
-                    if pa or pb:
-                        node = rec.new_node(pa, da, pb, db, value_of(r, o, w),
-                                            int.from_bytes(r[o:o + w], "little"), w, addr, code)
-                        sh.set_node(dloc + o, w, node)
-                    else:
-                        sh.clear(dloc + o, w)
-
-            rec.pending = post
+            rec.pending = _post_lanes(rec, di, w, addr, code, parts)
 
         return h
 
