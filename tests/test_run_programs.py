@@ -217,3 +217,12 @@ def test_cli_guest_segfault():
     err = res.stderr.decode().strip().splitlines()
     assert len(err) == 1 and "invalid memory" in err[0].lower(), res.stderr
     assert b"Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("prog", ["hello.c", "qsort.c", "sin_exp.c"])
+def test_static_pie(prog):
+    """A static-pie executable (ET_DYN without an interpreter) is loaded at a base address."""
+    exe = build(f"run/{prog}", ("-O2", "-static-pie"))
+    nat = run_native(exe)
+    res = Emulator(exe).run()
+    assert (res.exit_code, res.stdout) == (nat.returncode, nat.stdout)
