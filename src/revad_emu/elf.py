@@ -306,7 +306,10 @@ class LineTable:
                     v5 = lp.header.version >= 5
                     for entry in lp.get_entries():
                         st = entry.state
-                        if st is None or st.end_sequence:
+                        if st is None:
+                            continue
+                        if st.end_sequence:  # code past here belongs to no line of this CU
+                            rows.append((st.address, "", 0))
                             continue
                         try:
                             fe = files[st.file if v5 else st.file - 1]
@@ -328,6 +331,6 @@ class LineTable:
             self._build()
         assert self._addrs is not None
         i = bisect.bisect_right(self._addrs, addr) - 1
-        if i < 0 or addr - self._addrs[i] > 0x1000:
+        if i < 0 or addr - self._addrs[i] > 0x1000 or not self._rows[i][0]:
             return None
         return self._rows[i]

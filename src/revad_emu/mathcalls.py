@@ -145,7 +145,7 @@ class MathCalls:
         function with a jmp on behalf of the program.
         """
         sh = self.rec.sh
-        if not sh.slots or name.startswith(_NO_FP_ARGS):
+        if not sh.slots or name.startswith(_NO_FP_ARGS) or name in _RUNTIME_HOOKS:
             return
         caller = self.rec.m.symbols.module(ret)
         if caller is not None and os.path.basename(caller[1].path).startswith(
@@ -248,7 +248,8 @@ class MathCalls:
             if spec is not None:
                 return spec[0], spec[1], self.in_untraced(t), name
         if self.in_untraced(t):
-            return None, "d", True, names[0] if names else f"{t:#x}"
+            public = [n for n in names if not n.startswith("_")]
+            return None, "d", True, (public or names or [f"{t:#x}"])[0]
         slot = self._got_slot(t)
         return slot  # GOT slot address of a stub, or None: ordinary code
 
@@ -307,7 +308,10 @@ class MathCalls:
 _UNKNOWN = object()
 
 # libm functions whose results carry no derivative (integers, environment): no warning.
-_NO_FP_ARGS = ("_", "fe", "ilogb", "llogb", "lrint", "llrint", "lround", "llround", "nan",
+# What the C runtime itself calls in libm (initialisers, finalisers): never a math call.
+_RUNTIME_HOOKS = frozenset({"_init", "_fini", "__do_global_dtors_aux", "frame_dummy",
+                            "register_tm_clones", "deregister_tm_clones"})
+_NO_FP_ARGS = ("fe", "ilogb", "llogb", "lrint", "llrint", "lround", "llround", "nan",
                "signbit", "finite", "isinf", "isnan", "fpclassify", "issignaling", "iszero",
                "totalorder", "canonicalize", "getpayload", "setpayload", "fromfp", "ufromfp")
 
@@ -320,6 +324,14 @@ _INTERNAL = ("__branred", "__math_", "__exp1", "__docos", "__dubsin", "__dubcos"
              "__cpy", "__sincostab", "__ieee754_", "__kernel_", "__x2y2m1", "__lgamma_neg",
              "__gamma_product", "__lgamma_product", "__erf", "__exp_", "__log_", "__pow_")
 _ALIAS_SUFFIXES = ("f32", "f64", "f32x", "f64x", "_ifunc")
+
+
+def _ruled_alias(name: str) -> bool:
+    """An IFUNC resolver or _FloatN alias of a function that has a rule (not csqrtf64...)."""
+    for suffix in _ALIAS_SUFFIXES:
+        if name.endswith(suffix):
+            return name[:-len(suffix)].lstrip("_") in SYMBOLS
+    return False
 
 
 def _libm_runs(symtab, min_len: int = 256) -> list[tuple[int, int]]:
@@ -335,7 +347,7 @@ def _libm_runs(symtab, min_len: int = 256) -> list[tuple[int, int]]:
         names = [n for n, _ in entries]
         size = max(sz for _, sz in entries)
         ruled = any(n in SYMBOLS for n in names)
-        mathy = ruled or any(n.startswith(_INTERNAL) or n.endswith(_ALIAS_SUFFIXES) for n in names)
+        mathy = ruled or any(n.startswith(_INTERNAL) or _ruled_alias(n) for n in names)
         if mathy and size:
             if lo is None:
                 lo, hi, has_rule = a, a + size, ruled

@@ -166,8 +166,10 @@ def b_call(rec, insn):
             sh.clear(rsp - 8, 8)
         info = math.target_info(target())
         if info is not None:
-            fn, prec, untraced, name = info
-            math.begin(fn, prec, addr, ret, rsp - 8, only_if_active=not untraced, name=name)
+            fn, prec, _untraced, name = info
+            # Recognised or untraced: run it unrecorded even with passive arguments, so the
+            # stub's jump into libm is not mistaken for a call without a rule.
+            math.begin(fn, prec, addr, ret, rsp - 8, name=name)
 
     return h
 
@@ -184,10 +186,10 @@ def b_jmp(rec, insn):
     def h():
         info = math.target_info(target())
         if info is not None:
-            fn, prec, untraced, name = info
+            fn, prec, _untraced, name = info
             rsp = fast.gpr(RSP)
             ret = int.from_bytes(fast.mem(rsp, 8) or b"\0" * 8, "little")
-            math.begin(fn, prec, addr, ret, rsp, only_if_active=not untraced, name=name)
+            math.begin(fn, prec, addr, ret, rsp, name=name)
 
     return h
 
@@ -406,3 +408,95 @@ for _m in ("fxsave", "fxsave64", "xsave", "xsave64", "xsavec", "xsavec64", "xsav
     TABLE[_m] = _xsave(False)
 for _m in ("fxrstor", "fxrstor64", "xrstor", "xrstor64", "xrstors", "xrstors64"):
     TABLE[_m] = _xsave(True)
+
+
+# ------------------------------------------------- byte-moving integer operations on GPRs
+# Two floats travel in one GPR (a struct {float x, y;} returned in xmm0 is split with
+# `movq rax, xmm0; shr rax, 32`, packed with `shl rdx, 32; or rax, rdx`). Shifts by whole
+# bytes, and `and`/`or` where each byte comes from one side only, are data moves.
+
+
+def _gpr_dst(insn):
+    d = insn.ops[0]
+    if d.kind == "reg" and d.reg.kind == "gpr" and d.reg.size in (4, 8) and not d.reg.offset:
+        return d.reg
+    return None
+
+
+def b_shift(rec, insn):
+    reg = _gpr_dst(insn)
+    if reg is None or len(insn.ops) != 2 or insn.ops[1].kind != "imm":
+        return rec.generic(rec, insn)
+    n = reg.size
+    k = insn.ops[1].imm & (63 if n == 8 else 31)
+    if k == 0:
+        return False
+    if k % 8:
+        return rec.generic(rec, insn)
+    k //= 8
+    if insn.mnemonic == "shl" or insn.mnemonic == "sal":
+        pieces = [(k, n - k, 0, 0), (0, k, None, 0)]
+    else:  # shr, sar: the fill (zeros or sign copies) is passive
+        pieces = [(0, n - k, 0, k), (n - k, k, None, 0)]
+    if n == 4:
+        pieces.append((4, 4, None, 0))
+    return mover(rec, insn, pieces)
+
+
+def b_bytewise(rec, insn):
+    """`or r, r/imm` and `and r, imm`: each result byte is one side's byte or a constant."""
+    reg = _gpr_dst(insn)
+    if reg is None or len(insn.ops) != 2:
+        return rec.generic(rec, insn)
+    s = insn.ops[1]
+    kind = insn.mnemonic
+    n = reg.size
+    if s.kind == "reg" and (s.reg.kind != "gpr" or s.reg.size != n or s.reg.offset):
+        return rec.generic(rec, insn)
+    if s.kind == "mem" or (kind == "and" and s.kind != "imm"):
+        return rec.generic(rec, insn)
+    if s.kind == "reg" and s.reg.index == reg.index:
+        return False  # or/and with itself: unchanged
+    sh = rec.sh
+    gpr = rec.fast.gpr
+    dloc = reg.loc
+    sloc = s.reg.loc if s.kind == "reg" else None
+    imm = s.imm & ((1 << (8 * n)) - 1) if s.kind == "imm" else 0
+    taint = -1 - insn.address
+    passive = rec.in_passive_routine(insn.address)
+
+    def h():
+        if not sh.slots:
+            return
+        ea = sh.get(dloc, n)
+        eb = sh.get(sloc, n) if sloc is not None else None
+        if ea is None and eb is None:
+            if n == 4:
+                sh.clear(dloc + 4, 4)
+            return
+        a = gpr(reg.index)
+        b = gpr(s.reg.index) if sloc is not None else imm
+        ea = ea or [None] * n
+        eb = eb or [None] * n
+        out = []
+        for i in range(n):
+            ab, bb = (a >> (8 * i)) & 0xFF, (b >> (8 * i)) & 0xFF
+            if kind == "and":  # b is a constant mask
+                e = ea[i] if bb == 0xFF else None if bb == 0 else (
+                    None if ea[i] is None or passive else taint)
+            elif bb == 0:  # a zero byte may still be part of an active value: keep that
+                e = ea[i] if ea[i] is not None or ab else eb[i]
+            elif ab == 0:
+                e = eb[i]
+            else:
+                e = None if (ea[i] is None and eb[i] is None) or passive else taint
+            out.append(e)
+        sh.put(dloc, out)
+        if n == 4:
+            sh.clear(dloc + 4, 4)
+
+    return h
+
+
+TABLE.update({"shr": b_shift, "sar": b_shift, "shl": b_shift, "sal": b_shift,
+              "or": b_bytewise, "and": b_bytewise})
