@@ -93,10 +93,7 @@ MATMUL_X0 = tuple(float(v) for v in np.round(
 FVEC_X0 = (0.75,) + tuple(0.5 + 0.125 * i for i in range(16)) + tuple(
     1.0 - 0.0625 * (i * i % 7) for i in range(16))
 
-# Reasons for the emulator bugs and limits the corpus runs into (xfail, strict).
-COMPLEX_DYN = ("cexp/csqrt/clog have no derivative rule; in a dynamically linked program "
-               "libm.so is untraced, so their derivative is dropped (warning), while the "
-               "static build differentiates through their code")
+# A program that hits an emulator bug gets `xfail={variant: reason}` (strict): none today.
 CORPUS = [
     Prog("matmul_lu", "matmul_lu.c", MATMUL_X0),
     Prog("float_vec", "float_vec.c", FVEC_X0, precision="float", fd_method="richardson",
@@ -136,8 +133,7 @@ CORPUS = [
     Prog("piecewise", "piecewise.c", (0.35, -0.6, 0.8, 1.3, 2.1, -0.4),
          default=("O0-static", "O2-static", "O3-dyn", "O2fm-static")),
     Prog("complex_c99", "complex_c99.c", (0.6, -0.4, 1.3, 0.9),
-         default=("O0-static", "O2-static", "O2-dyn", "O2fm-static"),
-         xfail={f"{lvl}-dyn": COMPLEX_DYN for lvl in ALL_C}),
+         default=("O0-static", "O2-static", "O2-dyn", "O2fm-static")),
     Prog("variadic_misc", "variadic_misc.c", (1.75, -0.625, 3.25, 0.8125), precision="float",
          fd_method="richardson", rtol=1e-3, default=("O0-static", "O2-static")),
     Prog("ldouble_libm", "ldouble_libm.c", (0.7, 1.9), levels=("O0", "O2", "O2fm"),
@@ -155,8 +151,7 @@ CORPUS = [
          precision="float", fd_method="richardson", rtol=1e-3,
          default=("O0-static", "O1-static", "O2-dyn")),
     Prog("plt_passive_call", "plt_passive_call.c", (1.5,), default=("O2-static", "O2-dyn")),
-    Prog("csqrt_static", "csqrt_static.c", (0.6, -0.4), default=("O2-static", "O2-dyn"),
-         xfail={f"{lvl}-dyn": COMPLEX_DYN for lvl in ALL_C}),
+    Prog("csqrt_static", "csqrt_static.c", (0.6, -0.4), default=("O2-static", "O2-dyn")),
 ]
 BY_NAME = {p.name: p for p in CORPUS}
 

@@ -13,6 +13,7 @@ derivative 0; fmod/remainder treat the quotient as constant.
 
 from __future__ import annotations
 
+import cmath
 import math
 
 LN2 = math.log(2.0)
@@ -152,4 +153,34 @@ def vector_table() -> dict[str, tuple[str, str]]:
     return table
 
 
-SYMBOLS = {**spec_table(), **vector_table()}
+# C99 complex functions, double complex ('z': z in xmm0/xmm1, result in xmm0/xmm1) and float
+# complex ('y': z packed in xmm0, result packed in xmm0). Holomorphic ones give f'(z) from z
+# and the result r; cabs and carg have real results and give (∂/∂x, ∂/∂y).
+COMPLEX = {
+    "cexp": lambda z, r: r, "clog": lambda z, r: 1 / z, "csqrt": lambda z, r: 0.5 / r,
+    "csin": lambda z, r: cmath.cos(z), "ccos": lambda z, r: -cmath.sin(z),
+    "ctan": lambda z, r: 1 + r * r, "csinh": lambda z, r: cmath.cosh(z),
+    "ccosh": lambda z, r: cmath.sinh(z), "ctanh": lambda z, r: 1 - r * r,
+    "casin": lambda z, r: 1 / cmath.sqrt(1 - z * z),
+    "cacos": lambda z, r: -1 / cmath.sqrt(1 - z * z),
+    "catan": lambda z, r: 1 / (1 + z * z), "casinh": lambda z, r: 1 / cmath.sqrt(z * z + 1),
+    "cacosh": lambda z, r: 1 / (cmath.sqrt(z - 1) * cmath.sqrt(z + 1)),
+    "catanh": lambda z, r: 1 / (1 - z * z),
+}
+COMPLEX_REAL = {
+    "cabs": lambda x, y, r: (_d(x, r), _d(y, r)),
+    "carg": lambda x, y, r: (_d(-y, x * x + y * y), _d(x, x * x + y * y)),
+}
+
+
+def complex_table() -> dict[str, tuple[str, str]]:
+    table: dict[str, tuple[str, str]] = {}
+    for fn in (*COMPLEX, *COMPLEX_REAL):
+        for name, prec in ((fn, "z"), (fn + "f", "y"), (fn + "f64", "z"), (fn + "f32", "y"),
+                           (fn + "f32x", "z")):
+            for cand in (name, f"__{name}"):
+                table[cand] = (fn, prec)
+    return table
+
+
+SYMBOLS = {**spec_table(), **vector_table(), **complex_table()}

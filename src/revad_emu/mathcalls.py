@@ -22,7 +22,14 @@ import os
 from dataclasses import dataclass
 
 from revad_emu import fastuc
-from revad_emu.libm import INT_SECOND_ARG, POINTER_RESULTS, RULES, SYMBOLS
+from revad_emu.libm import (
+    COMPLEX,
+    COMPLEX_REAL,
+    INT_SECOND_ARG,
+    POINTER_RESULTS,
+    RULES,
+    SYMBOLS,
+)
 from revad_emu.recorder import value_of
 from revad_emu.shadow import gpr_loc, x87_loc, xmm_loc
 from revad_emu.tape import op_code
@@ -80,6 +87,9 @@ class MathCalls:
             self._check_unknown(name, ret)
             rec.suppress = Call(None, "d", addr, ret, rsp, [], [], (0, 0))
             return
+        if prec in ("z", "y"):
+            self._begin_complex(fn, prec, addr, ret, rsp, only_if_active)
+            return
         nargs = RULES[fn][0]
         if len(prec) > 1:
             self._begin_vector(fn, prec, addr, ret, rsp, nargs, only_if_active)
@@ -101,6 +111,53 @@ class MathCalls:
             return  # passive call in traced code: let it run like any other code
         ptrs = (fast.gpr(RDI), fast.gpr(RSI)) if fn in POINTER_RESULTS else (0, 0)
         rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values, ptrs)
+
+    def _complex_locs(self, prec: str) -> tuple[int, int, int, int, int]:
+        """Shadow locations of the real and imaginary parts (of z and of the result), their
+        offsets in `xmm_pair(0, 1)`, and the width."""
+        if prec == "z":
+            return xmm_loc(0), xmm_loc(1), 0, 16, 8
+        return xmm_loc(0), xmm_loc(0) + 4, 0, 4, 4
+
+    def _begin_complex(self, fn, prec, addr, ret, rsp, only_if_active) -> None:
+        rec, sh = self.rec, self.rec.sh
+        lre, lim, ore, oim, w = self._complex_locs(prec)
+        raw = self.fast.xmm_pair(0, 1)
+        nodes, values = [], []
+        for loc, off in ((lre, ore), (lim, oim)):
+            n = sh.node_at(loc, w)
+            nodes.append(rec.operand_node(n, raw, off, w, addr, loc) if n else 0)
+            values.append(value_of(raw, off, w))
+        if only_if_active and not any(nodes):
+            return
+        rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values, (0, 0))
+
+    def _finish_complex(self, call: Call, op: int) -> None:
+        rec, sh = self.rec, self.rec.sh
+        lre, lim, ore, oim, w = self._complex_locs(call.prec)
+        raw = self.fast.xmm_pair(0, 1)
+        nre, nim = call.nodes
+        x, y = call.values
+        try:
+            if call.fn in COMPLEX_REAL:
+                r = value_of(raw, 0, w)
+                dx, dy = COMPLEX_REAL[call.fn](x, y, r)
+                node = rec.new_node(nre, dx if nre else 0.0, nim, dy if nim else 0.0, r, 0, w,
+                                    call.addr, op)
+                sh.set_node(xmm_loc(0), w, node)
+                return
+            rr, ri = value_of(raw, ore, w), value_of(raw, oim, w)
+            d = COMPLEX[call.fn](complex(x, y), complex(rr, ri))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            rec.warn(call.addr, "libm", f"derivative of {call.fn} undefined at {x}+{y}i")
+            d = complex(math.nan, math.nan)
+        # f = u + iv holomorphic: du/dx = dv/dy = Re f', dv/dx = -du/dy = Im f'.
+        node_re = rec.new_node(nre, d.real if nre else 0.0, nim, -d.imag if nim else 0.0, rr,
+                               0, w, call.addr, op)
+        node_im = rec.new_node(nre, d.imag if nre else 0.0, nim, d.real if nim else 0.0, ri,
+                               0, w, call.addr, op)
+        sh.set_node(lre, w, node_re)
+        sh.set_node(lim, w, node_im)
 
     def _begin_vector(self, fn, prec, addr, ret, rsp, nargs, only_if_active) -> None:
         """libmvec (`_ZGVbN2v_exp`...): argument k in xmm k, one value per lane."""
@@ -170,6 +227,9 @@ class MathCalls:
             rec.update_fp_mode()  # fesetround & co. load MXCSR out of sight
             return
         op = op_code(f"libm:{call.fn}")
+        if call.prec in ("z", "y"):
+            self._finish_complex(call, op)
+            return
         if len(call.prec) > 1:
             self._finish_vector(call, op)
             return
