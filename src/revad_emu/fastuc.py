@@ -18,14 +18,12 @@ CODE_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint
 SYSCALL_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 MEM_INVALID_CB = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint64,
                                   ctypes.c_int, ctypes.c_int64, ctypes.c_void_p)
-INSN_INVALID_CB = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_void_p)
 
 # GPR numbering used throughout revad_emu (capstone/unicorn ids differ; this is ours).
 GPR_NAMES = ("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
              "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
 UC_GPR = tuple(getattr(X, f"UC_X86_REG_{n.upper()}") for n in GPR_NAMES)
 UC_XMM = tuple(getattr(X, f"UC_X86_REG_XMM{i}") for i in range(16))
-UC_YMM = tuple(getattr(X, f"UC_X86_REG_YMM{i}") for i in range(16))
 UC_FP = tuple(getattr(X, f"UC_X86_REG_FP{i}") for i in range(8))
 UC_RIP = X.UC_X86_REG_RIP
 UC_FPSW = X.UC_X86_REG_FPSW
@@ -45,7 +43,6 @@ class FastUc:
         self._u64 = ctypes.c_uint64()
         self._pu64 = ctypes.byref(self._u64)
         self._b16 = (ctypes.c_ubyte * 16)()
-        self._b32 = (ctypes.c_ubyte * 32)()
         self._b64 = ctypes.create_string_buffer(64)
         self._fp = (ctypes.c_ubyte * 16)()
         self._keep: list = []  # callbacks must outlive the engine
@@ -56,7 +53,6 @@ class FastUc:
         self._write = raw.uc_reg_write
         self._batch = raw.uc_reg_read_batch
         self._memr = raw.uc_mem_read
-        self._memw = uclib.uc_mem_write
         self._u64t = ctypes.c_uint64
         self._pair_ids = (ctypes.c_int * 2)()
         self._pair_buf = (ctypes.c_ubyte * 32)()
@@ -85,10 +81,6 @@ class FastUc:
         self._read(self.h, UC_XMM[i], self._b16)
         return bytes(self._b16)
 
-    def set_xmm_bytes(self, i: int, data: bytes) -> None:
-        ctypes.memmove(self._b16, data, 16)
-        self._write(self.h, UC_XMM[i], self._b16)
-
     def xmm_pair(self, i: int, j: int) -> bytes:
         """xmm i and xmm j (32 bytes) in one C call."""
         ids = self._pair_ids
@@ -96,10 +88,6 @@ class FastUc:
         ids[1] = UC_XMM[j]
         self._batch(self.h, ids, self._pair_ptrs, 2)
         return bytes(self._pair_buf)
-
-    def ymm_bytes(self, i: int) -> bytes:
-        self._read(self.h, UC_YMM[i], self._b32)
-        return bytes(self._b32)
 
     def fp_raw(self, phys: int) -> bytes:
         """80-bit contents (10 bytes, little endian) of physical x87 register FP`phys`."""
@@ -114,9 +102,6 @@ class FastUc:
             return None
         return buf.raw[:n]
 
-    def set_mem(self, addr: int, data: bytes) -> bool:
-        return self._memw(self.h, addr, data, len(data)) == 0
-
     def stop(self) -> None:
         uclib.uc_emu_stop(self.h)
 
@@ -129,9 +114,6 @@ class FastUc:
             raise RuntimeError(f"uc_hook_add failed: {err}")
         self._keep.append(cfunc)
         return handle.value
-
-    def unhook(self, handle: int) -> None:
-        uclib.uc_hook_del(self.h, ctypes.c_size_t(handle))
 
     def hook_code_raw(self, fn, begin: int = 1, end: int = 0) -> int:
         """fn(uc, address, size, user_data) called straight from C (no wrapper frame)."""
@@ -155,7 +137,3 @@ class FastUc:
         cb = MEM_INVALID_CB(lambda _uc, acc, addr, size, val, _ud: fn(acc, addr, size, val))
         # UNMAPPED (read/write/fetch) | PROT (read/write/fetch)
         return self.hook(0x70 | 0x380, cb, 1, 0)
-
-    def hook_insn_invalid(self, fn: Callable[[], bool]) -> int:
-        cb = INSN_INVALID_CB(lambda _uc, _ud: fn())
-        return self.hook(1 << 14, cb, 1, 0)

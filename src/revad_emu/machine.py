@@ -1,9 +1,9 @@
 """Run an x86-64 Linux program on Unicorn: set-up, loading, the run loop and its hooks.
 
-The machine knows nothing about AD. Other layers attach through `add_code_hook`,
-`on_client_request` and `on_block_checked`. Every translation block is inspected once before
-it first runs, so no VEX-encoded instruction ever reaches Unicorn (it silently computes some
-of them wrong, DESIGN §2): unless a layer registers an executor for it, the run stops.
+The machine knows nothing about AD. Other layers attach through `add_raw_code_hook` and
+`enable_client_requests`. Every translation block is inspected once before it first runs, so
+no VEX-encoded instruction ever reaches Unicorn (it silently computes some of them wrong,
+DESIGN §2): the run stops with an error naming the instruction.
 """
 
 from __future__ import annotations
@@ -130,8 +130,6 @@ class Machine:
         self.term_signal: int | None = None
         self._interrupt = False
         # Layers above register here.
-        self.vex_executors: dict[int, Callable[[int, int], None]] = {}
-        self.vex_handler: Callable[[int, bytes], bool] | None = None
         self.on_client_request: Callable[[int], None] | None = None
         self.request_sites: set[int] = set()
         self._request_hooks: set[int] = set()
@@ -248,18 +246,10 @@ class Machine:
             None, fastuc.ctypes.c_void_p, fastuc.ctypes.c_uint32, fastuc.ctypes.c_void_p)(
             lambda _uc, intno, _ud: self._guard(self._interrupt_hook)(intno)))
 
-    def add_code_hook(self, fn: Callable[[int, int], None], begin: int = 1, end: int = 0) -> int:
-        """Call fn(address, size) before each instruction in [begin, end] (all by default)."""
-        h = self.fast.hook_code(self._guard(fn), begin, end)
-        if self.stats.instructions:
-            self.uc.ctl_flush_tb()
-        return h
-
     def add_raw_code_hook(self, fn, begin: int = 1, end: int = 0) -> int:
-        """Like add_code_hook but fn(uc, address, size, user_data) is called straight from C.
-
-        fn must catch its own exceptions and hand them to `fail` (ctypes swallows them).
-        """
+        """Call fn(uc, address, size, user_data) straight from C before each instruction in
+        [begin, end] (all if begin > end). fn must catch its own exceptions and hand them to
+        `fail` (ctypes would swallow them)."""
         h = self.fast.hook_code_raw(fn, begin, end)
         if self.stats.instructions:
             self.uc.ctl_flush_tb()
@@ -311,10 +301,7 @@ class Machine:
         for a, sz, mnem, ops in self.cs.disasm_lite(code, addr):
             n += 1
             kind = vex_kind(code[a - addr:a - addr + sz])
-            if kind is not None and a not in self.vex_executors:
-                raw = code[a - addr:a - addr + sz]
-                if self.vex_handler is not None and self.vex_handler(a, raw):
-                    continue
+            if kind is not None:
                 raise UnsupportedInstruction(
                     f"{kind}-encoded instruction at {self.describe(a)}: {mnem} {ops} — "
                     "revad_emu does not execute AVX/AVX-512 code yet; rebuild with "

@@ -80,10 +80,6 @@ def b_mov(rec, insn):
     return mover(rec, insn, _zext(insn, [(0, d.size, 1, 0)]))
 
 
-def b_movzx_like_clear(rec, insn):
-    return rec.generic(rec, insn)
-
-
 def b_push(rec, insn):
     s = insn.ops[0]
     gpr = rec.fast.gpr

@@ -27,11 +27,6 @@ def _is_xmm(op) -> bool:
     return op.kind == "reg" and op.reg.kind == "xmm"
 
 
-def _lanes(dst_idx, src_idx, w, picks):
-    """Pieces placing lanes: picks[j] = (operand, lane) for destination lane j."""
-    return [(j * w, w, op, lane * w) for j, (op, lane) in enumerate(picks) if op is not None]
-
-
 def s_movsd_like(w):
     def b(rec, insn):
         d, s = insn.ops[0], insn.ops[-1]
