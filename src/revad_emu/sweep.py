@@ -118,9 +118,13 @@ class _Window:
             counts = keep_a.astype(np.intc) + keep_b
             indptr = np.zeros(self.m + 2, np.intc)
             np.cumsum(counts, out=indptr[1:])
-            bad = ~np.isfinite(vals)
-            removed = np.stack([np.repeat(np.arange(self.m + 1), counts)[bad], cols[bad]], axis=1)
-            vals[bad] = 0.0
+            bad = ~np.isfinite(vals) if self.bad else None
+            if bad is not None and bad.any():
+                removed = np.stack([np.repeat(np.arange(self.m + 1), counts)[bad], cols[bad]],
+                                   axis=1)
+                vals[bad] = 0.0
+            else:
+                removed = np.zeros((0, 2), np.int64)
             self._csr = (vals, cols, indptr, removed)
         return self._csr
 
