@@ -143,7 +143,7 @@ def write_input_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("name", "opt", "static"), params())
+@pytest.mark.parametrize(("name", "opt", "static"), list(params()))
 def test_program(name, opt, static, tmp_path):
     case = CASES[name]
     exe = binary(name, opt, static)
