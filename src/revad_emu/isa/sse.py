@@ -338,6 +338,18 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
     return b
 
 
+def _dst_src(rec, insn):
+    """(destination xmm number, source location closure, source reader) for `op xmm, xmm/mem`
+    arithmetic; None for other operand shapes (the generic handler takes those)."""
+    d, s = insn.ops[0], insn.ops[1]
+    if not _is_xmm(d):
+        return None
+    sfn, sread = _src(rec, insn, s)
+    if sfn is None:
+        return None
+    return d.reg.index, sfn, sread
+
+
 def _post_lanes(rec, di: int, w: int, addr: int, code: int, parts):
     """The step after the instruction ran: read xmm di and record each lane's node.
 
@@ -362,13 +374,10 @@ def binop(op: str, w: int, lanes: int):
     code = op_code(op)
 
     def b(rec, insn):
-        d, s = insn.ops[0], insn.ops[1]
-        if not _is_xmm(d):
+        ops = _dst_src(rec, insn)
+        if ops is None:
             return rec.generic(rec, insn)
-        sfn, sread = _src(rec, insn, s)
-        if sfn is None:
-            return rec.generic(rec, insn)
-        di = d.reg.index
+        di, sfn, sread = ops
         dloc = xmm_loc(di)
         sh = rec.sh
         node_at = sh.node_at
@@ -464,13 +473,10 @@ def unop(op: str, w_in: int, w_out: int, lanes: int, zero_upper_from: int | None
     code = op_code(op)
 
     def b(rec, insn):
-        d, s = insn.ops[0], insn.ops[1]
-        if not _is_xmm(d):
+        ops = _dst_src(rec, insn)
+        if ops is None:
             return rec.generic(rec, insn)
-        sfn, sread = _src(rec, insn, s)
-        if sfn is None:
-            return rec.generic(rec, insn)
-        di = d.reg.index
+        di, sfn, sread = ops
         dloc = xmm_loc(di)
         sh = rec.sh
         xmm = rec.fast.xmm_bytes
@@ -522,13 +528,10 @@ def combo(w: int, formulas, op: str = "add"):
     code = op_code(op)
 
     def b(rec, insn):
-        d, s = insn.ops[0], insn.ops[1]
-        if not _is_xmm(d):
+        ops = _dst_src(rec, insn)
+        if ops is None:
             return rec.generic(rec, insn)
-        sfn, sread = _src(rec, insn, s)
-        if sfn is None:
-            return rec.generic(rec, insn)
-        di = d.reg.index
+        di, sfn, sread = ops
         dloc = xmm_loc(di)
         sh = rec.sh
         xmm = rec.fast.xmm_bytes
