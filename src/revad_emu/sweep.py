@@ -103,19 +103,23 @@ class _Window:
         same arrays are -L^T."""
         if self._csr is None:
             P, D = self.P, self.D
-            swap = P[:, 0] > P[:, 1]
-            a = np.where(swap, P[:, 1], P[:, 0])
-            b = np.where(swap, P[:, 0], P[:, 1])
-            da = np.where(swap, D[:, 1], D[:, 0])
-            db = np.where(swap, D[:, 0], D[:, 1])
-            same = a == b
-            db = np.where(same, da + db, db)
-            keep_a = (a != 0) & ~same
-            keep_b = b != 0
-            keep = np.stack([keep_a, keep_b], axis=1)
-            cols = np.stack([a, b], axis=1)[keep].astype(np.intc)
-            vals = -np.stack([da, db], axis=1)[keep]
-            counts = keep_a.astype(np.intc) + keep_b
+            a, b = P[:, 0], P[:, 1]
+            swap = a > b
+            lo, hi = np.minimum(a, b), np.maximum(a, b)
+            dlo = np.where(swap, D[:, 1], D[:, 0])
+            dhi = np.where(swap, D[:, 0], D[:, 1])
+            same = lo == hi
+            dhi[same] += dlo[same]
+            keep = np.empty((self.m + 1, 2), bool)
+            np.logical_and(lo != 0, ~same, out=keep[:, 0])
+            np.not_equal(hi, 0, out=keep[:, 1])
+            cols2 = np.empty((self.m + 1, 2), np.intc)
+            cols2[:, 0], cols2[:, 1] = lo, hi
+            vals2 = np.empty((self.m + 1, 2))
+            np.negative(dlo, out=vals2[:, 0])
+            np.negative(dhi, out=vals2[:, 1])
+            cols, vals = cols2[keep], vals2[keep]
+            counts = keep.sum(axis=1, dtype=np.intc)
             indptr = np.zeros(self.m + 2, np.intc)
             np.cumsum(counts, out=indptr[1:])
             bad = ~np.isfinite(vals) if self.bad else None
