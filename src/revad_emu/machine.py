@@ -25,7 +25,6 @@ from revad_emu.errors import (
     BudgetExceeded,
     EmulationError,
     Interrupted,
-    RevadError,
     UnsupportedInstruction,
 )
 from revad_emu.linux import Kernel
@@ -409,4 +408,4 @@ class Machine:
         return -(sig or SIGSEGV)
 
 
-__all__ = ["Machine", "RunStats", "RevadError", "vex_kind"]
+__all__ = ["Machine", "RunStats", "vex_kind"]

@@ -8,6 +8,7 @@ the first input is marked no code hook exists at all, so start-up code runs at f
 
 from __future__ import annotations
 
+import math
 import struct
 from array import array
 from collections import Counter
@@ -17,7 +18,7 @@ from revad_emu import fastuc
 from revad_emu.decode import Decoder, Insn, MemRef
 from revad_emu.errors import DerivativeError
 from revad_emu.shadow import Shadow
-from revad_emu.tape import TapeBuilder, op_code
+from revad_emu.tape import TapeBuilder
 
 _unpack_d = struct.Struct("<d").unpack_from
 _unpack_f = struct.Struct("<f").unpack_from
@@ -308,7 +309,7 @@ class Recorder:
 _MXCSR_WRITERS = frozenset({"ldmxcsr", "fxrstor", "fxrstor64", "xrstor", "xrstor64", "xrstors",
                             "xrstors64"})
 
-_copysign = __import__("math").copysign
+_copysign = math.copysign
 
 
 def same(v: float, tv: float) -> bool:
@@ -336,12 +337,8 @@ def x87_to_float(b: bytes) -> float:
         return sign * (float("inf") if mant << 1 & (2**64 - 1) == 0 else float("nan"))
     if exp == 0 and mant == 0:
         return sign * 0.0
-    import math
-
     try:
         return sign * math.ldexp(mant, exp - 16383 - 63)
     except OverflowError:
         return sign * float("inf")
 
-
-_ = op_code  # re-exported for isa modules
