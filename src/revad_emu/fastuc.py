@@ -106,14 +106,23 @@ class FastUc:
         uclib.uc_emu_stop(self.h)
 
     # -- hooks -------------------------------------------------------------------------
-    def hook(self, htype: int, cfunc, begin: int = 1, end: int = 0, *extra) -> int:
+    def hook(self, htype: int, cfunc, begin: int = 1, end: int = 0, *extra,
+             user_data: int | None = None) -> int:
         handle = ctypes.c_size_t()
-        err = uclib.uc_hook_add(self.h, ctypes.byref(handle), htype, cfunc, None,
-                                ctypes.c_uint64(begin), ctypes.c_uint64(end), *extra)
+        err = uclib.uc_hook_add(self.h, ctypes.byref(handle), htype, cfunc,
+                                ctypes.c_void_p(user_data), ctypes.c_uint64(begin),
+                                ctypes.c_uint64(end), *extra)
         if err:
             raise RuntimeError(f"uc_hook_add failed: {err}")
         self._keep.append(cfunc)
         return handle.value
+
+    def hook_code_c(self, fn_address: int, owner, begin: int = 1, end: int = 0) -> int:
+        """A code hook implemented in C (`fn_address`), called with `owner.user_data`;
+        owner is kept alive as long as the engine."""
+        self._keep.append(owner)
+        return self.hook(4, ctypes.c_void_p(fn_address), begin, end,
+                         user_data=owner.user_data)
 
     def hook_code_raw(self, fn, begin: int = 1, end: int = 0) -> int:
         """fn(uc, address, size, user_data) called straight from C (no wrapper frame)."""

@@ -254,6 +254,13 @@ class Machine:
             self.uc.ctl_flush_tb()
         return h
 
+    def add_c_code_hook(self, fn_address: int, owner, begin: int = 1, end: int = 0) -> int:
+        """Like `add_raw_code_hook` for a callback written in C (see fastuc.hook_code_c)."""
+        h = self.fast.hook_code_c(fn_address, owner, begin, end)
+        if self.stats.instructions:
+            self.uc.ctl_flush_tb()
+        return h
+
     def fail(self, exc: BaseException) -> None:
         """Stop the run because of exc (raised again after emu_start returns)."""
         if self._stop_error is None:

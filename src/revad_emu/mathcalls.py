@@ -272,13 +272,7 @@ class MathCalls:
         """Registers the call may clobber lose their shadows. (The dead stack below the call
         is not scanned: traced code writes a slot before reading it, and a stale entry whose
         bits no longer match is caught by operand validation.)"""
-        slots = self.rec.sh.slots
-        if len(slots) < len(_CLOBBER_KEYS):
-            for k in _CLOBBER_KEYS.intersection(slots):
-                del slots[k]
-        else:
-            for k in _CLOBBER_KEYS:
-                slots.pop(k, None)
+        self.rec.sh.clear_slots(_CLOBBER_KEYS)
 
     # -- where calls go ------------------------------------------------------------------
     def target_info(self, target: int) -> tuple[str | None, str, bool, str] | None:

@@ -8,7 +8,9 @@ the first input is marked no code hook exists at all, so start-up code runs at f
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
 import struct
 from array import array
 from collections import Counter
@@ -18,7 +20,19 @@ from revad_emu import fastuc
 from revad_emu.decode import Decoder, Insn, MemRef
 from revad_emu.errors import DerivativeError
 from revad_emu.shadow import Shadow
-from revad_emu.tape import TapeBuilder
+from revad_emu.tape import HotTapeBuilder, TapeBuilder, op_code
+
+try:  # the compiled hot path; without it the pure-Python recorder below does everything
+    from revad_emu import _hot
+except ImportError:  # pragma: no cover - only without a C compiler at install time
+    _hot = None
+
+_INPUT = op_code("input")
+
+
+def compiled_available() -> bool:
+    """Is the compiled hot path built, and not switched off with REVAD_PURE_PYTHON=1?"""
+    return _hot is not None and os.environ.get("REVAD_PURE_PYTHON", "") in ("", "0")
 
 _unpack_d = struct.Struct("<d").unpack_from
 _unpack_f = struct.Struct("<f").unpack_from
@@ -41,33 +55,27 @@ class Recorder:
     def __init__(self, machine, *, strict: bool = False, verbose_warnings: bool = True):
         self.m = machine
         self.fast = machine.fast
-        self.sh = Shadow()
-        self.tb = TapeBuilder()
         self.dec = Decoder()
         self.strict = strict
         self.handlers: dict[int, Callable[[], None] | bool] = {}
-        self.pending: Callable[[], None] | None = None
-        self.width = array("B", [0])    # 4, 8 or 10 bytes
-        self.bits80: dict[int, int] = {}  # exact 80-bit patterns of x87 values
-        self.value = self.tb.value      # forward values; also used to validate operands
+        self.hot = None  # the compiled code hook (`_hot.Hot`), when built
+        self._pending: Callable[[], None] | None = None
+        self._prev = -1
+        self._disabled = False
+        self._fp_mode = 0
+        self._suppress = None  # a math-library call being run unrecorded (mathcalls.Call)
+        if compiled_available():
+            self._init_compiled()
+        else:
+            self._init_python()
         self.inputs: list[tuple[str, int, float]] = []
         self.outputs: list[tuple[str, int, float]] = []
         self.warn_counts: Counter = Counter()
         self.warn_text: dict[tuple[int, str], str] = {}
         self.hooked = False
-        self.prev = -1
-        self.disabled = False
-        self.fp_mode = 0
-        self.suppress = None  # a math-library call being run unrecorded (mathcalls.Call)
         from revad_emu.mathcalls import MathCalls
 
         self.math = MathCalls(self)
-        tb = self.tb  # the tape's columns, appended to directly on the hot path
-        self._depth, self._depth_append = tb.depth, tb.depth.append
-        self._p1, self._p2, self._d1, self._d2 = tb.p1.append, tb.p2.append, tb.d1.append, \
-            tb.d2.append
-        self._val, self._addr, self._op = tb.value.append, tb.addr.append, tb.op.append
-        self._width_append = self.width.append
         from revad_emu import isa
 
         self.table = isa.TABLE
@@ -88,6 +96,87 @@ class Recorder:
 
         mem.write, mem.unmap = write, unmap
         machine.kernel.on_copy = lambda src, dst, n: self.sh.copy(src, dst, n)
+
+    def _init_python(self) -> None:
+        """Shadow dict and array columns; every instruction goes through `_step`."""
+        self.sh = Shadow()
+        self.tb = tb = TapeBuilder()
+        self.width = array("B", [0])    # 4, 8 or 10 bytes
+        self.bits80: dict[int, int] = {}  # exact 80-bit patterns of x87 values
+        self.value = tb.value      # forward values; also used to validate operands
+        self._depth, self._depth_append = tb.depth, tb.depth.append
+        self._p1, self._p2, self._d1, self._d2 = tb.p1.append, tb.p2.append, tb.d1.append, \
+            tb.d2.append
+        self._val, self._addr, self._op = tb.value.append, tb.addr.append, tb.op.append
+        self._width_append = self.width.append
+
+    def _init_compiled(self) -> None:
+        """Shadow and tape in C; a C code hook runs the descriptors the isa tables attach to
+        their handlers and calls `_py_step` for everything else."""
+        ctape = _hot.Tape()
+        self.sh = _hot.Shadow()
+        self.tb = HotTapeBuilder(ctape)
+        self.width = self.tb.width
+        self.value = self.tb.value
+        self.bits80 = ctape.bits80
+        self.new_node = ctape.add  # same signature as the Python method
+        self._ctape = ctape
+        f = self.fast
+        lib = ctypes.CDLL(fastuc.uclib._name)
+
+        def fn(name: str) -> int:
+            return ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
+
+        self.hot = _hot.Hot(self.sh, ctape, self._py_step, f.h.value, fn("uc_reg_read"),
+                            fn("uc_mem_read"), fn("uc_emu_stop"), fastuc.UC_GPR, fastuc.UC_XMM,
+                            fastuc.UC_FS_BASE, fastuc.X.UC_X86_REG_GS_BASE)
+
+    # -- state the compiled hook reads -------------------------------------------------
+    @property
+    def pending(self) -> Callable[[], None] | None:
+        """A Python handler's step to run after its instruction executed."""
+        return self._pending
+
+    @pending.setter
+    def pending(self, p: Callable[[], None] | None) -> None:
+        self._pending = p
+        if self.hot is not None:
+            self.hot.py_pending = p is not None
+
+    @property
+    def suppress(self):
+        return self._suppress
+
+    @suppress.setter
+    def suppress(self, call) -> None:
+        self._suppress = call
+        if self.hot is not None:
+            self.hot.suppress_ret = -1 if call is None else call.ret
+
+    @property
+    def disabled(self) -> bool:
+        return self._disabled
+
+    @disabled.setter
+    def disabled(self, v: bool) -> None:
+        self._disabled = bool(v)
+        if self.hot is not None:
+            self.hot.disabled = int(bool(v))
+
+    @property
+    def fp_mode(self) -> int:
+        return self._fp_mode
+
+    @fp_mode.setter
+    def fp_mode(self, v: int) -> None:
+        self._fp_mode = v
+        if self.hot is not None:
+            self.hot.fp_mode = v
+
+    @property
+    def prev(self) -> int:
+        """Address of the previous instruction seen by the hook."""
+        return self.hot.prev if self.hot is not None else self._prev
 
     # -- nodes -------------------------------------------------------------------------
     def new_node(self, p1: int, d1: float, p2: int, d2: float, value: float, bits: int,
@@ -111,10 +200,13 @@ class Recorder:
         return node
 
     def new_input(self, value: float, bits: int, width: int, addr: int = 0) -> int:
-        node = self.tb.new_input(value, addr)
-        self._width_append(width)
-        if width == 10:
-            self.bits80[node] = bits
+        if self.hot is not None:
+            node = self._ctape.new_input(value, bits, width, addr, _INPUT)
+        else:
+            node = self.tb.new_input(value, addr)
+            self._width_append(width)
+            if width == 10:
+                self.bits80[node] = bits
         self.ensure_hooked()
         return node
 
@@ -135,7 +227,8 @@ class Recorder:
 
     def check(self, node: int, v: float, width: int, addr: int, loc: int) -> int:
         """Fast validation of an operand already decoded to v: node, or 0 with a warning."""
-        if node > 0 and self.width[node] == width and same(v, self.value[node]):
+        if node > 0 and (self._ctape.valid(node, v, width) if self.hot is not None else
+                         self.width[node] == width and same(v, self.value[node])):
             return node
         if node > 0:
             self.warn(addr, "stale", "an active value was changed by an untracked write; its "
@@ -171,12 +264,20 @@ class Recorder:
         if not self.hooked:
             self.hooked = True
             self.update_fp_mode()
+            hot = self.hot
+
+            def add(begin: int, end: int) -> None:
+                if hot is not None:
+                    self.m.add_c_code_hook(hot.hook_address, hot, begin, end)
+                else:
+                    self.m.add_raw_code_hook(self._step, begin, end)
+
             lo = 0
             for start, end in self.math.untraced_regions():
                 if start > lo:
-                    self.m.add_raw_code_hook(self._step, lo, start - 1)
+                    add(lo, start - 1)
                 lo = max(lo, end)
-            self.m.add_raw_code_hook(self._step, lo, 0xFFFF_FFFF_FFFF_FFFF)
+            add(lo, 0xFFFF_FFFF_FFFF_FFFF)
 
     def update_fp_mode(self) -> None:
         """How SSE results can be known: 0 = round-to-nearest (computed in Python, exactly
@@ -188,15 +289,38 @@ class Recorder:
     def _step(self, _uc, addr: int, size: int, _ud) -> None:
         """Called from C before every instruction: never let an exception escape."""
         try:
-            if self.disabled:
+            if self._disabled:
                 return
-            s = self.suppress
+            s = self._suppress
             if s is not None:
                 if addr != s.ret or not self.math.returned(s):
                     return
                 self.suppress = None
                 self.math.finish(s)
-            p = self.pending
+            p = self._pending
+            if p is not None:
+                self._pending = None
+                p()
+            h = self.handlers.get(addr)
+            if h is None:
+                h = self._build(addr, size)
+            if h:
+                h()
+            self._prev = addr
+        except BaseException as e:  # noqa: BLE001
+            self.m.fail(e)
+
+    def _py_step(self, addr: int, size: int) -> None:
+        """`_step` as the compiled hook calls it: for instructions without a descriptor,
+        ones whose descriptor met something unusual, and while a Python step is pending."""
+        try:
+            s = self._suppress
+            if s is not None:
+                if addr != s.ret or not self.math.returned(s):
+                    return
+                self.suppress = None
+                self.math.finish(s)
+            p = self._pending
             if p is not None:
                 self.pending = None
                 p()
@@ -205,12 +329,11 @@ class Recorder:
                 h = self._build(addr, size)
             if h:
                 h()
-            self.prev = addr
         except BaseException as e:  # noqa: BLE001
             self.m.fail(e)
 
     def flush(self) -> None:
-        p = self.pending
+        p = self._pending
         if p is not None:
             self.pending = None
             p()
@@ -230,6 +353,13 @@ class Recorder:
             if insn.mnemonic in _MXCSR_WRITERS:
                 h = self._then_update_fp_mode(h)
         self.handlers[addr] = h
+        if self.hot is not None:
+            desc = ("nop",) if h is False else getattr(h, "desc", None)
+            if desc is not None:
+                try:
+                    self.hot.set_desc(addr, desc)
+                except ValueError:
+                    pass  # a shape the C path does not take (e.g. wider than 32 bytes)
         return h
 
     def _then_update_fp_mode(self, h):
@@ -252,7 +382,18 @@ class Recorder:
 
     # -- helpers for the isa tables ----------------------------------------------------
     def ea(self, mem: MemRef, insn: Insn) -> Callable[[], int]:
-        """A closure computing the operand's effective address from live registers."""
+        """A closure computing the operand's effective address from live registers; its
+        `spec` attribute describes the same address to the compiled hook."""
+        disp, scale, b, i = mem.disp, mem.scale, mem.base, mem.index
+        mask = 0xFFFF_FFFF_FFFF_FFFF
+        fn = self._ea(mem, insn)
+        if b == -2:
+            fn.spec = ("c", (insn.address + insn.size + disp) & mask)
+        else:
+            fn.spec = ("m", b, i, scale, disp & mask, mem.seg)
+        return fn
+
+    def _ea(self, mem: MemRef, insn: Insn) -> Callable[[], int]:
         gpr = self.fast.gpr
         disp, scale, b, i = mem.disp, mem.scale, mem.base, mem.index
         mask = 0xFFFF_FFFF_FFFF_FFFF

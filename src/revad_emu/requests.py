@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import struct
 
-import numpy as np
-
 from revad_emu.recorder import value_of
 
 REVAD_BASE = 0x52410000
@@ -185,10 +183,7 @@ class ClientRequests:
         """Forward-mode dot value of a node from the SET_DOTVALUE seeds (tape prefix sweep)."""
         tb = self.rec.tb
         n = node + 1
-        p1 = np.frombuffer(tb.p1, np.int64)[:n]
-        p2 = np.frombuffer(tb.p2, np.int64)[:n]
-        d1 = np.frombuffer(tb.d1, np.float64)[:n]
-        d2 = np.frombuffer(tb.d2, np.float64)[:n]
+        p1, p2, d1, d2 = (tb.column(c, n) for c in ("p1", "p2", "d1", "d2"))
         dot = [0.0] * n
         for k, v in self.dot_seeds.items():
             if k < n:

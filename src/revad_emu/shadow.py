@@ -197,6 +197,16 @@ class Shadow:
             return any(e is not None for e in t[o:o + n])
         return self.get(loc, n) is not None
 
+    def clear_slots(self, keys) -> None:
+        """Forget whole 8-byte slots by index (registers a call clobbers)."""
+        s = self.slots
+        if len(s) < len(keys):
+            for k in [k for k in s if k in keys]:
+                del s[k]
+        else:
+            for k in keys:
+                s.pop(k, None)
+
     def clear_range(self, lo: int, hi: int) -> None:
         """Forget everything in [lo, hi) (munmap, read() into a buffer, rep stos)."""
         s = self.slots

@@ -110,16 +110,50 @@ class TapeBuilder:
         self.depth.append(0)
         return k
 
+    def column(self, name: str, n: int | None = None) -> np.ndarray:
+        """A read-only numpy view of the first n entries of a column."""
+        a = getattr(self, name)
+        return np.frombuffer(a, dtype=_DTYPES[name])[:n] if len(a) else \
+            np.zeros(0, _DTYPES[name])
+
     def finish(self, inputs: Marks, outputs: Marks, meta: dict | None = None) -> Tape:
         """Freeze the columns into a `Tape` (copies, so recording may go on)."""
-        def col(a: array, dtype: type) -> np.ndarray:
-            return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype)
+        def col(name: str) -> np.ndarray:
+            return np.array(self.column(name))
 
-        parents = np.stack([col(self.p1, np.int64), col(self.p2, np.int64)], axis=1)
-        partials = np.stack([col(self.d1, np.float64), col(self.d2, np.float64)], axis=1)
-        return Tape(parents, partials, col(self.value, np.float64), col(self.addr, np.uint64),
-                    col(self.op, np.uint16), col(self.depth, np.uint32).astype(np.int32),
-                    inputs, outputs, meta or {})
+        parents = np.stack([col("p1"), col("p2")], axis=1)
+        partials = np.stack([col("d1"), col("d2")], axis=1)
+        return Tape(parents, partials, col("value"), col("addr"), col("op"),
+                    col("depth").astype(np.int32), inputs, outputs, meta or {})
+
+
+_DTYPES = {"p1": np.int64, "p2": np.int64, "d1": np.float64, "d2": np.float64,
+           "value": np.float64, "addr": np.uint64, "op": np.uint16, "depth": np.uint32,
+           "width": np.uint8}
+
+
+class HotTapeBuilder(TapeBuilder):
+    """The same builder with its columns in the compiled `_hot.Tape`, which the C recording
+    path appends to directly. Columns are live list-like views (`value[node]`)."""
+
+    def __init__(self, ctape) -> None:  # noqa: D107 - no array columns of its own
+        self.ctape = ctape
+        for name in _DTYPES:
+            setattr(self, name, ctape.column(name))
+
+    def __len__(self) -> int:
+        return len(self.ctape)
+
+    def add(self, p1: int, d1: float, p2: int, d2: float, value: float,
+            addr: int = 0, op: int = 0) -> int:
+        return self.ctape.add(p1, d1, p2, d2, value, 0, 8, addr, op)
+
+    def new_input(self, value: float, addr: int = 0) -> int:
+        return self.ctape.new_input(value, 0, 8, addr, _INPUT)
+
+    def column(self, name: str, n: int | None = None) -> np.ndarray:
+        return np.frombuffer(self.ctape.column_bytes(name, -1 if n is None else n),
+                             dtype=_DTYPES[name])
 
 
 def node_depth(parents: np.ndarray) -> np.ndarray:

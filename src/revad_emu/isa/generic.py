@@ -38,9 +38,7 @@ def generic_handler(rec, insn: Insn):
         span = _reg_span(ops[0].reg, True)
         if span is None:
             return False
-        sh0 = rec.sh
-        loc, n = span
-        return lambda: sh0.clear(loc, n) if sh0.slots else None
+        return clearer(rec, ("c", span[0]), lambda loc=span[0]: loc, span[1])
     reads: set[tuple[int, int]] = set()
     writes: set[tuple[int, int]] = set()
     mem_r, mem_w = [], []
@@ -101,4 +99,23 @@ def generic_handler(rec, insn: Insn):
         for fn, n in mem_w:
             sh.clear(fn(), n)
 
+    specs = [getattr(fn, "spec", None) for fn, _ in mem_r + mem_w]
+    if None in specs:
+        return h
+    h.desc = ("gen", tuple((("c", loc), n) for loc, n in reads_t) +
+              tuple((fn.spec, n) for fn, n in mem_r),
+              tuple((("c", loc), n) for loc, n in writes_t) +
+              tuple((fn.spec, n) for fn, n in mem_w), passive, x87)
+    return h
+
+
+def clearer(rec, spec: tuple, fn, n: int):
+    """Handler for an instruction whose result is always passive: forget n bytes at fn()."""
+    sh = rec.sh
+
+    def h():
+        if sh.slots:
+            sh.clear(fn(), n)
+
+    h.desc = ("gen", (), ((spec, n),), False, False)
     return h

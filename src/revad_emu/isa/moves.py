@@ -15,12 +15,48 @@ Piece = tuple[int, int, int | None, int]
 RSP, RSI, RDI, RCX, RAX, RBP = 4, 6, 7, 1, 0, 5
 
 
+MASK64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def const_loc(loc: int):
+    """A location closure for a register's shadow, with the compiled hook's spec."""
+    fn = lambda: loc  # noqa: E731
+    fn.spec = ("c", loc)
+    return fn
+
+
+def stack_spec(base: int, disp: int) -> tuple:
+    """[base + disp] as a compiled-hook location spec (push/pop/call/leave)."""
+    return ("m", base, -1, 1, disp & MASK64, 0)
+
+
+def gpr_spec(i: int) -> tuple:
+    return ("c", gpr_loc(i))
+
+
+def with_desc(h, desc):
+    """Attach the compiled hook's descriptor (`_hot.c`, set_desc) to a Python handler: both
+    must do the same thing, the C one only on its happy path."""
+    h.desc = desc
+    return h
+
+
+def spec_of(fn) -> tuple | None:
+    return getattr(fn, "spec", None) if fn is not None else None
+
+
 def loc_fn(rec, insn: Insn, op: Operand):
     if op.kind == "mem":
         return rec.ea(op.mem, insn)
     if op.kind == "reg" and op.reg.kind in ("gpr", "xmm", "ymm"):
-        loc = op.reg.loc
-        return lambda: loc
+        return const_loc(op.reg.loc)
+    return None
+
+
+def reg_span(op: Operand) -> tuple | None:
+    """Whole-register (8 bytes for a GPR) or memory read span for a guard descriptor."""
+    if op.kind == "reg" and op.reg.kind == "gpr":
+        return (gpr_spec(op.reg.index), 8)
     return None
 
 
@@ -30,6 +66,8 @@ def mover(rec, insn: Insn, pieces: list[Piece]):
     if fns and fns[0] is None:
         return rec.generic(rec, insn)
     sh = rec.sh
+    specs = tuple(spec_of(f) for f in fns)
+    desc = ("move", specs, tuple(pieces)) if len(specs) <= 3 else None
     if len(pieces) == 1 and pieces[0][2] is not None:
         doff, n, si, soff = pieces[0]
         dfn, sfn = fns[0], fns[si]
@@ -40,7 +78,7 @@ def mover(rec, insn: Insn, pieces: list[Piece]):
             if sh.slots:
                 sh.copy(sfn() + soff, dfn() + doff, n)
 
-        return h1
+        return with_desc(h1, desc)
     for _, _, si, _ in pieces:
         if si is not None and fns[si] is None:
             return rec.generic(rec, insn)
@@ -59,7 +97,7 @@ def mover(rec, insn: Insn, pieces: list[Piece]):
             else:
                 sh.put(dl, ents)
 
-    return h
+    return with_desc(h, desc)
 
 
 def _zext(insn: Insn, pieces: list[Piece]) -> list[Piece]:
@@ -85,11 +123,12 @@ def b_push(rec, insn):
     gpr = rec.fast.gpr
     sh = rec.sh
     size = 8
+    top = stack_spec(RSP, -size)
     if s.kind == "imm":
         def h():
             if sh.slots:
                 sh.clear(gpr(RSP) - size, size)
-        return h
+        return with_desc(h, ("move", (top,), ((0, size, None, 0),)))
     sfn = loc_fn(rec, insn, s)
     if sfn is None:
         return rec.generic(rec, insn)
@@ -102,7 +141,8 @@ def b_push(rec, insn):
             if n < size:
                 sh.clear(dst + n, size - n)
 
-    return h2
+    pieces = ((0, n, 1, 0),) + (((n, size - n, None, 0),) if n < size else ())
+    return with_desc(h2, ("move", (top, sfn.spec), pieces))
 
 
 def b_pop(rec, insn):
@@ -118,7 +158,7 @@ def b_pop(rec, insn):
         if sh.slots:
             sh.copy(gpr(RSP), dfn(), n)
 
-    return h
+    return with_desc(h, ("move", (dfn.spec, stack_spec(RSP, 0)), ((0, n, 1, 0),)))
 
 
 def _target(rec, insn):
@@ -154,7 +194,7 @@ def b_call(rec, insn):
         def plain():
             if sh.slots:
                 sh.clear(gpr(RSP) - 8, 8)
-        return plain
+        return with_desc(plain, ("move", (stack_spec(RSP, -8),), ((0, 8, None, 0),)))
 
     def h():
         rsp = gpr(RSP)
@@ -199,7 +239,7 @@ def b_leave(rec, insn):
         if sh.slots:
             sh.copy(gpr(RBP), rbp_loc, 8)
 
-    return h
+    return with_desc(h, ("move", (("c", rbp_loc), stack_spec(RBP, 0)), ((0, 8, 1, 0),)))
 
 
 def b_xchg(rec, insn):
@@ -233,7 +273,12 @@ def b_xchg(rec, insn):
             if b.kind == "reg":
                 sh.clear(lb + 4, 4)
 
-    return h
+    return with_desc(h, _guard(((a, fa), (b, fb)), n))
+
+
+def _guard(ops, n: int) -> tuple:
+    """Guard descriptor: while these operands (GPRs whole) are passive, nothing changes."""
+    return ("guard", tuple(reg_span(op) or (fn.spec, n) for op, fn in ops), ())
 
 
 _FLAG = {"c": 0, "p": 2, "z": 6, "s": 7, "o": 11}
@@ -281,7 +326,7 @@ def b_cmov(rec, insn):
         if n == 4:
             sh.clear(dl + 4, 4)  # cmov r32 zero-extends even when the move does not happen
 
-    return h
+    return with_desc(h, _guard(((d, fd), (s, fs)), n))
 
 
 def _string_op(rec, insn, kind: str):
@@ -491,7 +536,8 @@ def b_bytewise(rec, insn):
         if n == 4:
             sh.clear(dloc + 4, 4)
 
-    return h
+    reads = (gpr_spec(reg.index), 8), *(((gpr_spec(s.reg.index), 8),) if sloc is not None else ())
+    return with_desc(h, ("guard", reads, ()))
 
 
 TABLE.update({"shr": b_shift, "sar": b_shift, "shl": b_shift, "sal": b_shift,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import struct
 
-from revad_emu.isa.moves import loc_fn, mover
+from revad_emu.isa.generic import clearer
+from revad_emu.isa.moves import const_loc, loc_fn, mover, with_desc
 from revad_emu.recorder import value_of
 from revad_emu.rules import BINARY, UNARY
 from revad_emu.shadow import xmm_loc
@@ -195,8 +196,7 @@ def _src(rec, insn, op):
     fast = rec.fast
     if _is_xmm(op):
         i = op.reg.index
-        loc = xmm_loc(i)
-        return (lambda: loc), (lambda _loc, _n: fast.xmm_bytes(i))
+        return const_loc(xmm_loc(i)), (lambda _loc, _n: fast.xmm_bytes(i))
     if op.kind == "mem":
         return rec.ea(op.mem, insn), fast.mem
     return None, None
@@ -333,9 +333,13 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
                 if nas[j] or nbs[j]:
                     lane(o, nas[j], nbs[j], unpack(ra, o)[0], unpack(rb, boff + o)[0], sl)
 
-        return h
+        src = ("c", sloc0) if src_reg else ea.spec
+        return with_desc(h, ("bin", _BIN_OPS.index(op), w, lanes, di, src, code))
 
     return b
+
+
+_BIN_OPS = ("add", "sub", "mul", "div", "min", "max")  # the order of the OP_* codes in _hot.c
 
 
 def _dst_src(rec, insn):
@@ -462,7 +466,9 @@ def scalar_unop(op: str, w_in: int, w_out: int, fallback):
                 return
             sh.set_node(dloc, w_out, rec.new_node(n, rule(a), 0, 0.0, r, 0, w_out, addr, code))
 
-        return h
+        src = ("c", sloc0) if src_reg else ea.spec
+        return with_desc(h, ("un", ("sqrt", "cvt").index(op), w_in, w_out, d.reg.index, src,
+                             code))
 
     return b
 
@@ -599,8 +605,7 @@ def logic(kind: str, w: int | None):
         if _is_xmm(s) and s.reg.index == d.reg.index:
             if kind in ("xor", "andn"):
                 loc = xmm_loc(d.reg.index)
-                sh0 = rec.sh
-                return lambda: sh0.clear(loc, 16) if sh0.slots else None
+                return clearer(rec, ("c", loc), lambda: loc, 16)
             return False  # and/or with itself: unchanged
         sfn, sread = _src(rec, insn, s)
         if sfn is None:
@@ -684,8 +689,7 @@ def passive_lanes(nbytes: int | None):
         n = nbytes if nbytes is not None else d.size
         if d.kind == "reg" and d.reg.kind == "gpr" and n == 4:
             n = 8
-        sh = rec.sh
-        return lambda: sh.clear(fn(), n) if sh.slots else None
+        return clearer(rec, fn.spec, fn, n)
     return b
 
 
@@ -709,7 +713,7 @@ def int_to_fp(nbytes: int):
                 rec.warn(addr, "bittrick", "integer → float conversion of an active value's "
                                            "bits; derivative dropped")
             sh.clear(dloc, nbytes)
-        return h
+        return with_desc(h, ("guard", ((sfn.spec, n),), ((("c", dloc), nbytes),)))
     return b
 
 

@@ -1,0 +1,8 @@
+"""The compiled hot path (`revad_emu._hot`) is optional: without a C compiler the package
+falls back to the pure-Python recorder, which gives the same tapes, only slower."""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("revad_emu._hot", sources=["src/revad_emu/_hot.c"],
+                             extra_compile_args=["-O2", "-fno-strict-aliasing"],
+                             optional=True)])

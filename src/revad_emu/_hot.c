@@ -1,0 +1,1689 @@
+/* revad_emu._hot: the recorder's per-instruction hot path, compiled.
+ *
+ * Three objects, mirroring the pure-Python reference implementation:
+ *   Shadow  - byte-granular map location -> node entry (shadow.py), as an open-addressing
+ *             hash table of 8-byte slots; entry 0 = passive, node << 4 | k = byte k of a
+ *             node's value, negative = taint written by a bit trick.
+ *   Tape    - the growable tape columns (tape.TapeBuilder) plus the value width of each node.
+ *   Hot     - a Unicorn code hook written in C. Per address it holds a small descriptor built
+ *             by the Python isa tables (a data move, an SSE arithmetic lane rule, an integer
+ *             instruction's reads and writes). It runs the descriptor's happy path without
+ *             touching Python; anything unusual (a stale or partial operand, a warning to
+ *             give, a non-default rounding mode, an instruction without a descriptor) calls
+ *             the Python handler instead, *before* any state has changed, so both paths give
+ *             the same tape.
+ * The hook runs inside uc_emu_start, which ctypes calls with the GIL released: the C path
+ * takes no GIL; the Python fallback takes it.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ===================================================================== shadow map */
+
+#define K_EMPTY 0ULL
+#define K_TOMB 1ULL /* stored keys are slot index + 2 */
+
+typedef struct {
+    uint64_t key;
+    int64_t e[8];
+} Slot;
+
+typedef struct {
+    Slot *t;
+    uint64_t cap; /* power of two */
+    uint64_t live;
+    uint64_t filled; /* live + tombstones */
+} SMap;
+
+static inline uint64_t mix64(uint64_t k)
+{
+    k *= 0x9E3779B97F4A7C15ULL;
+    return k ^ (k >> 31);
+}
+
+static int sm_init(SMap *m, uint64_t cap)
+{
+    m->t = (Slot *)calloc(cap, sizeof(Slot));
+    if (!m->t)
+        return -1;
+    m->cap = cap;
+    m->live = m->filled = 0;
+    return 0;
+}
+
+static inline Slot *sm_find(const SMap *m, uint64_t k)
+{
+    if (!m->live)
+        return NULL;
+    uint64_t key = k + 2, mask = m->cap - 1, i = mix64(k) & mask;
+    for (;;) {
+        Slot *s = &m->t[i];
+        if (s->key == key)
+            return s;
+        if (s->key == K_EMPTY)
+            return NULL;
+        i = (i + 1) & mask;
+    }
+}
+
+static int sm_rehash(SMap *m, uint64_t cap)
+{
+    Slot *old = m->t;
+    uint64_t oldcap = m->cap;
+    Slot *t = (Slot *)calloc(cap, sizeof(Slot));
+    if (!t)
+        return -1;
+    uint64_t mask = cap - 1;
+    for (uint64_t j = 0; j < oldcap; j++) {
+        if (old[j].key > K_TOMB) {
+            uint64_t i = mix64(old[j].key - 2) & mask;
+            while (t[i].key != K_EMPTY)
+                i = (i + 1) & mask;
+            t[i] = old[j];
+        }
+    }
+    free(old);
+    m->t = t;
+    m->cap = cap;
+    m->filled = m->live;
+    return 0;
+}
+
+/* The slot for k, created zeroed if absent (NULL only when out of memory). */
+static Slot *sm_insert(SMap *m, uint64_t k)
+{
+    if ((m->filled + 1) * 2 > m->cap) {
+        uint64_t cap = m->cap;
+        while ((m->live + 1) * 4 > cap)
+            cap *= 2;
+        if (sm_rehash(m, cap) < 0)
+            return NULL;
+    }
+    uint64_t key = k + 2, mask = m->cap - 1, i = mix64(k) & mask;
+    Slot *tomb = NULL;
+    for (;;) {
+        Slot *s = &m->t[i];
+        if (s->key == key)
+            return s;
+        if (s->key == K_EMPTY) {
+            if (tomb)
+                s = tomb;
+            else
+                m->filled++;
+            s->key = key;
+            memset(s->e, 0, sizeof s->e);
+            m->live++;
+            return s;
+        }
+        if (s->key == K_TOMB && !tomb)
+            tomb = s;
+        i = (i + 1) & mask;
+    }
+}
+
+static inline void sm_remove(SMap *m, Slot *s)
+{
+    s->key = K_TOMB;
+    m->live--;
+    if (!m->live && m->filled > 64) { /* empty again: drop the tombstones */
+        memset(m->t, 0, m->cap * sizeof(Slot));
+        m->filled = 0;
+    }
+}
+
+static inline int slot_empty(const Slot *s)
+{
+    for (int j = 0; j < 8; j++)
+        if (s->e[j])
+            return 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------ byte operations */
+
+/* Entries of loc..loc+n-1 into out; returns 1 if any is non-zero. */
+static int sh_get(const SMap *m, uint64_t loc, int64_t n, int64_t *out)
+{
+    int any = 0;
+    int64_t i = 0;
+    while (i < n) {
+        uint64_t a = loc + (uint64_t)i;
+        int o = (int)(a & 7);
+        int64_t c = 8 - o;
+        if (c > n - i)
+            c = n - i;
+        const Slot *s = sm_find(m, a >> 3);
+        if (s) {
+            for (int64_t j = 0; j < c; j++) {
+                out[i + j] = s->e[o + j];
+                any |= s->e[o + j] != 0;
+            }
+        } else {
+            memset(out + i, 0, (size_t)c * sizeof(int64_t));
+        }
+        i += c;
+    }
+    return any;
+}
+
+static void sh_clear_big(SMap *m, uint64_t lo, uint64_t hi);
+
+static void sh_clear(SMap *m, uint64_t loc, uint64_t n)
+{
+    if (!m->live || !n)
+        return;
+    if ((n >> 3) > m->live + 8) {
+        sh_clear_big(m, loc, loc + n);
+        return;
+    }
+    uint64_t i = 0;
+    while (i < n) {
+        uint64_t a = loc + i;
+        int o = (int)(a & 7);
+        uint64_t c = 8 - (uint64_t)o;
+        if (c > n - i)
+            c = n - i;
+        Slot *s = sm_find(m, a >> 3);
+        if (s) {
+            if (c == 8) {
+                sm_remove(m, s);
+            } else {
+                memset(s->e + o, 0, c * sizeof(int64_t));
+                if (slot_empty(s))
+                    sm_remove(m, s);
+            }
+        }
+        i += c;
+    }
+}
+
+/* Clear [lo, hi) by scanning the table (for ranges much larger than the shadow). */
+static void sh_clear_big(SMap *m, uint64_t lo, uint64_t hi)
+{
+    uint64_t klo = lo >> 3, khi = (hi + 7) >> 3;
+    for (uint64_t j = 0; j < m->cap && m->live; j++) {
+        Slot *s = &m->t[j];
+        if (s->key <= K_TOMB)
+            continue;
+        uint64_t k = s->key - 2;
+        if (k < klo || k >= khi)
+            continue;
+        uint64_t base = k << 3;
+        uint64_t a = lo > base ? lo : base;
+        uint64_t b = hi < base + 8 ? hi : base + 8;
+        if (a == base && b == base + 8) {
+            sm_remove(m, s);
+        } else {
+            memset(s->e + (a - base), 0, (b - a) * sizeof(int64_t));
+            if (slot_empty(s))
+                sm_remove(m, s);
+        }
+    }
+}
+
+static int sh_put(SMap *m, uint64_t loc, int64_t n, const int64_t *ents)
+{
+    int64_t i = 0;
+    while (i < n) {
+        uint64_t a = loc + (uint64_t)i;
+        int o = (int)(a & 7);
+        int64_t c = 8 - o;
+        if (c > n - i)
+            c = n - i;
+        int nz = 0;
+        for (int64_t j = 0; j < c; j++)
+            nz |= ents[i + j] != 0;
+        if (!nz) {
+            sh_clear(m, a, (uint64_t)c);
+        } else {
+            Slot *s = sm_insert(m, a >> 3);
+            if (!s)
+                return -1;
+            memcpy(s->e + o, ents + i, (size_t)c * sizeof(int64_t));
+        }
+        i += c;
+    }
+    return 0;
+}
+
+static int sh_copy(SMap *m, uint64_t src, uint64_t dst, int64_t n)
+{
+    int64_t stackbuf[64];
+    int64_t *buf = n <= 64 ? stackbuf : (int64_t *)malloc((size_t)n * sizeof(int64_t));
+    if (!buf)
+        return -1;
+    int rc = 0;
+    if (sh_get(m, src, n, buf))
+        rc = sh_put(m, dst, n, buf);
+    else
+        sh_clear(m, dst, (uint64_t)n);
+    if (buf != stackbuf)
+        free(buf);
+    return rc;
+}
+
+static int sh_any(const SMap *m, uint64_t loc, int64_t n)
+{
+    if (!m->live)
+        return 0;
+    int64_t buf[64];
+    while (n > 0) {
+        int64_t c = n > 64 ? 64 : n;
+        if (sh_get(m, loc, c, buf))
+            return 1;
+        loc += (uint64_t)c;
+        n -= c;
+    }
+    return 0;
+}
+
+/* Node whose whole value (width bytes) sits at loc; 0 passive, -1 partial/taint. */
+static int64_t sh_node_at(const SMap *m, uint64_t loc, int w)
+{
+    if (!m->live)
+        return 0;
+    int64_t buf[16];
+    const int64_t *e;
+    int o = (int)(loc & 7);
+    if (o + w <= 8) {
+        const Slot *s = sm_find(m, loc >> 3);
+        if (!s)
+            return 0;
+        e = s->e + o;
+    } else {
+        if (w > 16)
+            return -1;
+        if (!sh_get(m, loc, w, buf))
+            return 0;
+        e = buf;
+    }
+    int64_t e0 = e[0];
+    if (e0 > 0 && !(e0 & 15)) {
+        int ok = 1;
+        for (int k = 1; k < w; k++)
+            if (e[k] != e0 + k) {
+                ok = 0;
+                break;
+            }
+        if (ok)
+            return e0 >> 4;
+    }
+    for (int k = 0; k < w; k++)
+        if (e[k])
+            return -1;
+    return 0;
+}
+
+static int sh_set_node(SMap *m, uint64_t loc, int w, int64_t node)
+{
+    if (node == 0) {
+        sh_clear(m, loc, (uint64_t)w);
+        return 0;
+    }
+    int64_t ents[16];
+    for (int k = 0; k < w && k < 16; k++)
+        ents[k] = (node << 4) + k;
+    return sh_put(m, loc, w, ents);
+}
+
+/* ===================================================================== Shadow type */
+
+typedef struct {
+    PyObject_HEAD SMap m;
+} ShadowObject;
+
+static PyTypeObject ShadowType;
+
+static int Shadow_init(ShadowObject *self, PyObject *args, PyObject *kw)
+{
+    if (!PyArg_ParseTuple(args, ""))
+        return -1;
+    if (self->m.t)
+        free(self->m.t);
+    if (sm_init(&self->m, 64) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void Shadow_dealloc(ShadowObject *self)
+{
+    free(self->m.t);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_ssize_t Shadow_len(ShadowObject *self) { return (Py_ssize_t)self->m.live; }
+
+static PyObject *Shadow_node_at(ShadowObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 2)
+        return PyErr_Format(PyExc_TypeError, "node_at(loc, width)");
+    uint64_t loc = PyLong_AsUnsignedLongLongMask(a[0]);
+    long w = PyLong_AsLong(a[1]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (w <= 0 || w > 16)
+        return PyErr_Format(PyExc_ValueError, "width %ld", w);
+    return PyLong_FromLongLong(sh_node_at(&self->m, loc, (int)w));
+}
+
+static PyObject *Shadow_set_node(ShadowObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 3)
+        return PyErr_Format(PyExc_TypeError, "set_node(loc, width, node)");
+    uint64_t loc = PyLong_AsUnsignedLongLongMask(a[0]);
+    long w = PyLong_AsLong(a[1]);
+    long long node = PyLong_AsLongLong(a[2]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (w <= 0 || w > 16)
+        return PyErr_Format(PyExc_ValueError, "width %ld", w);
+    if (sh_set_node(&self->m, loc, (int)w, node) < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *Shadow_get(ShadowObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 2)
+        return PyErr_Format(PyExc_TypeError, "get(loc, n)");
+    uint64_t loc = PyLong_AsUnsignedLongLongMask(a[0]);
+    Py_ssize_t cnt = PyLong_AsSsize_t(a[1]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (cnt <= 0 || !self->m.live)
+        Py_RETURN_NONE;
+    int64_t stackbuf[64];
+    int64_t *buf = cnt <= 64 ? stackbuf : (int64_t *)malloc((size_t)cnt * sizeof(int64_t));
+    if (!buf)
+        return PyErr_NoMemory();
+    PyObject *out = NULL;
+    if (!sh_get(&self->m, loc, cnt, buf)) {
+        out = Py_None;
+        Py_INCREF(out);
+    } else if ((out = PyList_New(cnt))) {
+        for (Py_ssize_t i = 0; i < cnt; i++) {
+            PyObject *v;
+            if (buf[i]) {
+                v = PyLong_FromLongLong(buf[i]);
+                if (!v) {
+                    Py_CLEAR(out);
+                    break;
+                }
+            } else {
+                v = Py_None;
+                Py_INCREF(v);
+            }
+            PyList_SET_ITEM(out, i, v);
+        }
+    }
+    if (buf != stackbuf)
+        free(buf);
+    return out;
+}
+
+static PyObject *Shadow_put(ShadowObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 2)
+        return PyErr_Format(PyExc_TypeError, "put(loc, entries)");
+    uint64_t loc = PyLong_AsUnsignedLongLongMask(a[0]);
+    if (PyErr_Occurred())
+        return NULL;
+    PyObject *seq = PySequence_Fast(a[1], "put: entries must be a sequence");
+    if (!seq)
+        return NULL;
+    Py_ssize_t cnt = PySequence_Fast_GET_SIZE(seq);
+    int64_t stackbuf[64];
+    int64_t *buf = cnt <= 64 ? stackbuf : (int64_t *)malloc((size_t)(cnt ? cnt : 1) * 8);
+    if (!buf) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < cnt; i++) {
+        if (items[i] == Py_None) {
+            buf[i] = 0;
+        } else {
+            buf[i] = PyLong_AsLongLong(items[i]);
+            if (buf[i] == -1 && PyErr_Occurred()) {
+                if (buf != stackbuf)
+                    free(buf);
+                Py_DECREF(seq);
+                return NULL;
+            }
+        }
+    }
+    int rc = sh_put(&self->m, loc, cnt, buf);
+    if (buf != stackbuf)
+        free(buf);
+    Py_DECREF(seq);
+    if (rc < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *Shadow_clear(ShadowObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 2)
+        return PyErr_Format(PyExc_TypeError, "clear(loc, n)");
+    uint64_t loc = PyLong_AsUnsignedLongLongMask(a[0]);
+    long long cnt = PyLong_AsLongLong(a[1]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (cnt > 0)
+        sh_clear(&self->m, loc, (uint64_t)cnt);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Shadow_clear_range(ShadowObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 2)
+        return PyErr_Format(PyExc_TypeError, "clear_range(lo, hi)");
+    uint64_t lo = PyLong_AsUnsignedLongLongMask(a[0]);
+    uint64_t hi = PyLong_AsUnsignedLongLongMask(a[1]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (hi > lo)
+        sh_clear(&self->m, lo, hi - lo);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Shadow_copy(ShadowObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 3)
+        return PyErr_Format(PyExc_TypeError, "copy(src, dst, n)");
+    uint64_t src = PyLong_AsUnsignedLongLongMask(a[0]);
+    uint64_t dst = PyLong_AsUnsignedLongLongMask(a[1]);
+    long long cnt = PyLong_AsLongLong(a[2]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (cnt > 0 && self->m.live && sh_copy(&self->m, src, dst, cnt) < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *Shadow_any_active(ShadowObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 2)
+        return PyErr_Format(PyExc_TypeError, "any_active(loc, n)");
+    uint64_t loc = PyLong_AsUnsignedLongLongMask(a[0]);
+    long long cnt = PyLong_AsLongLong(a[1]);
+    if (PyErr_Occurred())
+        return NULL;
+    return PyBool_FromLong(cnt > 0 && sh_any(&self->m, loc, cnt));
+}
+
+static PyObject *Shadow_clear_slots(ShadowObject *self, PyObject *keys)
+{
+    PyObject *it = PyObject_GetIter(keys);
+    if (!it)
+        return NULL;
+    PyObject *k;
+    while ((k = PyIter_Next(it))) {
+        uint64_t key = PyLong_AsUnsignedLongLongMask(k);
+        Py_DECREF(k);
+        Slot *s = sm_find(&self->m, key);
+        if (s)
+            sm_remove(&self->m, s);
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Shadow_get_slots(ShadowObject *self, void *closure)
+{
+    Py_INCREF(self); /* `sh.slots` is the shadow itself: truthy when anything is active */
+    return (PyObject *)self;
+}
+
+static PyMethodDef Shadow_methods[] = {
+    {"node_at", (PyCFunction)(void (*)(void))Shadow_node_at, METH_FASTCALL, NULL},
+    {"set_node", (PyCFunction)(void (*)(void))Shadow_set_node, METH_FASTCALL, NULL},
+    {"get", (PyCFunction)(void (*)(void))Shadow_get, METH_FASTCALL, NULL},
+    {"put", (PyCFunction)(void (*)(void))Shadow_put, METH_FASTCALL, NULL},
+    {"clear", (PyCFunction)(void (*)(void))Shadow_clear, METH_FASTCALL, NULL},
+    {"clear_range", (PyCFunction)(void (*)(void))Shadow_clear_range, METH_FASTCALL, NULL},
+    {"copy", (PyCFunction)(void (*)(void))Shadow_copy, METH_FASTCALL, NULL},
+    {"any_active", (PyCFunction)(void (*)(void))Shadow_any_active, METH_FASTCALL, NULL},
+    {"clear_slots", (PyCFunction)Shadow_clear_slots, METH_O, NULL},
+    {NULL}};
+
+static PyGetSetDef Shadow_getset[] = {{"slots", (getter)Shadow_get_slots, NULL, NULL, NULL},
+                                      {NULL}};
+
+static PySequenceMethods Shadow_as_seq = {.sq_length = (lenfunc)Shadow_len};
+
+static PyTypeObject ShadowType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Shadow",
+    .tp_basicsize = sizeof(ShadowObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Byte-granular shadow map location -> node entry (see shadow.py).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Shadow_init,
+    .tp_dealloc = (destructor)Shadow_dealloc,
+    .tp_methods = Shadow_methods,
+    .tp_getset = Shadow_getset,
+    .tp_as_sequence = &Shadow_as_seq,
+};
+
+/* ===================================================================== Tape type */
+
+enum { C_P1, C_P2, C_D1, C_D2, C_VALUE, C_ADDR, C_OP, C_DEPTH, C_WIDTH, NCOLS };
+static const char *col_names[NCOLS] = {"p1", "p2", "d1", "d2", "value", "addr", "op",
+                                       "depth", "width"};
+static const int col_size[NCOLS] = {8, 8, 8, 8, 8, 8, 2, 4, 1};
+
+typedef struct {
+    PyObject_HEAD int64_t *p1, *p2;
+    double *d1, *d2, *val;
+    uint64_t *addr;
+    uint16_t *op;
+    uint32_t *depth;
+    uint8_t *width;
+    int64_t n, cap;
+    PyObject *bits80; /* node -> exact 80-bit pattern of x87 values */
+} TapeObject;
+
+static PyTypeObject TapeType;
+
+static void *col_ptr(TapeObject *t, int c)
+{
+    switch (c) {
+    case C_P1: return t->p1;
+    case C_P2: return t->p2;
+    case C_D1: return t->d1;
+    case C_D2: return t->d2;
+    case C_VALUE: return t->val;
+    case C_ADDR: return t->addr;
+    case C_OP: return t->op;
+    case C_DEPTH: return t->depth;
+    default: return t->width;
+    }
+}
+
+static int tape_grow(TapeObject *t)
+{
+    int64_t cap = t->cap ? t->cap * 2 : 1024;
+    void *p[NCOLS];
+    for (int c = 0; c < NCOLS; c++) {
+        p[c] = realloc(col_ptr(t, c), (size_t)cap * col_size[c]);
+        if (!p[c])
+            return -1; /* the columns already moved stay valid and owned */
+        switch (c) {
+        case C_P1: t->p1 = p[c]; break;
+        case C_P2: t->p2 = p[c]; break;
+        case C_D1: t->d1 = p[c]; break;
+        case C_D2: t->d2 = p[c]; break;
+        case C_VALUE: t->val = p[c]; break;
+        case C_ADDR: t->addr = p[c]; break;
+        case C_OP: t->op = p[c]; break;
+        case C_DEPTH: t->depth = p[c]; break;
+        default: t->width = p[c]; break;
+        }
+    }
+    t->cap = cap;
+    return 0;
+}
+
+static inline int64_t tape_add(TapeObject *t, int64_t p1, double d1, int64_t p2, double d2,
+                               double value, int width, uint64_t addr, int op)
+{
+    if (t->n == t->cap && tape_grow(t) < 0)
+        return -1;
+    int64_t k = t->n++;
+    uint32_t a = t->depth[p1], b = t->depth[p2];
+    t->depth[k] = (a > b ? a : b) + 1;
+    t->p1[k] = p1;
+    t->p2[k] = p2;
+    t->d1[k] = d1;
+    t->d2[k] = d2;
+    t->val[k] = value;
+    t->addr[k] = addr;
+    t->op[k] = (uint16_t)op;
+    t->width[k] = (uint8_t)width;
+    return k;
+}
+
+static int Tape_init(TapeObject *self, PyObject *args, PyObject *kw)
+{
+    if (!PyArg_ParseTuple(args, ""))
+        return -1;
+    if (!self->cap && tape_grow(self) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->n = 1; /* node 0: the passive node */
+    self->p1[0] = self->p2[0] = 0;
+    self->d1[0] = self->d2[0] = self->val[0] = 0.0;
+    self->addr[0] = 0;
+    self->op[0] = 0;
+    self->depth[0] = 0;
+    self->width[0] = 0;
+    Py_XSETREF(self->bits80, PyDict_New());
+    return self->bits80 ? 0 : -1;
+}
+
+static void Tape_dealloc(TapeObject *self)
+{
+    for (int c = 0; c < NCOLS; c++)
+        free(col_ptr(self, c));
+    Py_XDECREF(self->bits80);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_ssize_t Tape_len(TapeObject *self) { return (Py_ssize_t)self->n; }
+
+static int parent_ok(TapeObject *t, int64_t p)
+{
+    if (p < 0 || p >= t->n) {
+        PyErr_Format(PyExc_IndexError, "parent %lld is not on the tape", (long long)p);
+        return 0;
+    }
+    return 1;
+}
+
+/* add(p1, d1, p2, d2, value, bits, width, addr, op) -> node (Recorder.new_node) */
+static PyObject *Tape_add(TapeObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 9)
+        return PyErr_Format(PyExc_TypeError, "add(p1, d1, p2, d2, value, bits, width, addr, op)");
+    long long p1 = PyLong_AsLongLong(a[0]);
+    double d1 = PyFloat_AsDouble(a[1]);
+    long long p2 = PyLong_AsLongLong(a[2]);
+    double d2 = PyFloat_AsDouble(a[3]);
+    double v = PyFloat_AsDouble(a[4]);
+    long w = PyLong_AsLong(a[6]);
+    uint64_t addr = PyLong_AsUnsignedLongLongMask(a[7]);
+    long op = PyLong_AsLong(a[8]);
+    if (PyErr_Occurred() || !parent_ok(self, p1) || !parent_ok(self, p2))
+        return NULL;
+    int64_t k = tape_add(self, p1, d1, p2, d2, v, (int)w, addr, (int)op);
+    if (k < 0)
+        return PyErr_NoMemory();
+    PyObject *node = PyLong_FromLongLong(k);
+    if (node && w == 10 && PyDict_SetItem(self->bits80, node, a[5]) < 0)
+        Py_CLEAR(node);
+    return node;
+}
+
+/* new_input(value, bits, width, addr, op) -> node */
+static PyObject *Tape_new_input(TapeObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 5)
+        return PyErr_Format(PyExc_TypeError, "new_input(value, bits, width, addr, op)");
+    double v = PyFloat_AsDouble(a[0]);
+    long w = PyLong_AsLong(a[2]);
+    uint64_t addr = PyLong_AsUnsignedLongLongMask(a[3]);
+    long op = PyLong_AsLong(a[4]);
+    if (PyErr_Occurred())
+        return NULL;
+    int64_t k = tape_add(self, 0, 0.0, 0, 0.0, v, (int)w, addr, (int)op);
+    if (k < 0)
+        return PyErr_NoMemory();
+    self->depth[k] = 0;
+    PyObject *node = PyLong_FromLongLong(k);
+    if (node && w == 10 && PyDict_SetItem(self->bits80, node, a[1]) < 0)
+        Py_CLEAR(node);
+    return node;
+}
+
+static inline int same_value(double v, double tv)
+{
+    if (v == tv)
+        return v != 0.0 || signbit(v) == signbit(tv);
+    return v != v && tv != tv;
+}
+
+/* valid(node, value, width): does a value read now still carry node's value? */
+static PyObject *Tape_valid(TapeObject *self, PyObject *const *a, Py_ssize_t n)
+{
+    if (n != 3)
+        return PyErr_Format(PyExc_TypeError, "valid(node, value, width)");
+    long long k = PyLong_AsLongLong(a[0]);
+    double v = PyFloat_AsDouble(a[1]);
+    long w = PyLong_AsLong(a[2]);
+    if (PyErr_Occurred())
+        return NULL;
+    return PyBool_FromLong(k > 0 && k < self->n && self->width[k] == w &&
+                           same_value(v, self->val[k]));
+}
+
+static int col_index(PyObject *name)
+{
+    const char *s = PyUnicode_AsUTF8(name);
+    if (!s)
+        return -1;
+    for (int c = 0; c < NCOLS; c++)
+        if (!strcmp(s, col_names[c]))
+            return c;
+    PyErr_Format(PyExc_KeyError, "no tape column %s", s);
+    return -1;
+}
+
+/* column_bytes(name[, n]) -> a copy of the first n entries of a column */
+static PyObject *Tape_column_bytes(TapeObject *self, PyObject *args)
+{
+    PyObject *name;
+    Py_ssize_t cnt = -1;
+    if (!PyArg_ParseTuple(args, "U|n", &name, &cnt))
+        return NULL;
+    int c = col_index(name);
+    if (c < 0)
+        return NULL;
+    if (cnt < 0 || cnt > self->n)
+        cnt = (Py_ssize_t)self->n;
+    return PyBytes_FromStringAndSize((const char *)col_ptr(self, c), cnt * col_size[c]);
+}
+
+/* --- Column: a live list-like view of one column (value[node], width[node] = w) --- */
+typedef struct {
+    PyObject_HEAD TapeObject *tape;
+    int c;
+} ColumnObject;
+
+static PyTypeObject ColumnType;
+
+static Py_ssize_t Column_len(ColumnObject *self) { return (Py_ssize_t)self->tape->n; }
+
+static PyObject *Column_item(ColumnObject *self, Py_ssize_t i)
+{
+    TapeObject *t = self->tape;
+    if (i < 0 || i >= t->n) {
+        PyErr_SetString(PyExc_IndexError, "tape index out of range");
+        return NULL;
+    }
+    switch (self->c) {
+    case C_P1: return PyLong_FromLongLong(t->p1[i]);
+    case C_P2: return PyLong_FromLongLong(t->p2[i]);
+    case C_D1: return PyFloat_FromDouble(t->d1[i]);
+    case C_D2: return PyFloat_FromDouble(t->d2[i]);
+    case C_VALUE: return PyFloat_FromDouble(t->val[i]);
+    case C_ADDR: return PyLong_FromUnsignedLongLong(t->addr[i]);
+    case C_OP: return PyLong_FromLong(t->op[i]);
+    case C_DEPTH: return PyLong_FromUnsignedLong(t->depth[i]);
+    default: return PyLong_FromLong(t->width[i]);
+    }
+}
+
+static int Column_ass_item(ColumnObject *self, Py_ssize_t i, PyObject *v)
+{
+    TapeObject *t = self->tape;
+    if (!v || i < 0 || i >= t->n) {
+        PyErr_SetString(PyExc_IndexError, "tape index out of range");
+        return -1;
+    }
+    switch (self->c) {
+    case C_D1: t->d1[i] = PyFloat_AsDouble(v); break;
+    case C_D2: t->d2[i] = PyFloat_AsDouble(v); break;
+    case C_VALUE: t->val[i] = PyFloat_AsDouble(v); break;
+    case C_WIDTH: t->width[i] = (uint8_t)PyLong_AsLong(v); break;
+    default: PyErr_SetString(PyExc_TypeError, "tape column is read-only"); return -1;
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static void Column_dealloc(ColumnObject *self)
+{
+    Py_XDECREF(self->tape);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PySequenceMethods Column_as_seq = {
+    .sq_length = (lenfunc)Column_len,
+    .sq_item = (ssizeargfunc)Column_item,
+    .sq_ass_item = (ssizeobjargproc)Column_ass_item,
+};
+
+static PyTypeObject ColumnType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Column",
+    .tp_basicsize = sizeof(ColumnObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Live view of one tape column.",
+    .tp_dealloc = (destructor)Column_dealloc,
+    .tp_as_sequence = &Column_as_seq,
+};
+
+static PyObject *Tape_column(TapeObject *self, PyObject *name)
+{
+    int c = col_index(name);
+    if (c < 0)
+        return NULL;
+    ColumnObject *col = PyObject_New(ColumnObject, &ColumnType);
+    if (!col)
+        return NULL;
+    Py_INCREF(self);
+    col->tape = self;
+    col->c = c;
+    return (PyObject *)col;
+}
+
+static PyObject *Tape_get_bits80(TapeObject *self, void *closure)
+{
+    Py_INCREF(self->bits80);
+    return self->bits80;
+}
+
+static PyMethodDef Tape_methods[] = {
+    {"add", (PyCFunction)(void (*)(void))Tape_add, METH_FASTCALL, NULL},
+    {"new_input", (PyCFunction)(void (*)(void))Tape_new_input, METH_FASTCALL, NULL},
+    {"valid", (PyCFunction)(void (*)(void))Tape_valid, METH_FASTCALL, NULL},
+    {"column_bytes", (PyCFunction)Tape_column_bytes, METH_VARARGS, NULL},
+    {"column", (PyCFunction)Tape_column, METH_O, NULL},
+    {NULL}};
+
+static PyGetSetDef Tape_getset[] = {{"bits80", (getter)Tape_get_bits80, NULL, NULL, NULL},
+                                    {NULL}};
+
+static PySequenceMethods Tape_as_seq = {.sq_length = (lenfunc)Tape_len};
+
+static PyTypeObject TapeType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Tape",
+    .tp_basicsize = sizeof(TapeObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Growable tape columns (see tape.TapeBuilder).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Tape_init,
+    .tp_dealloc = (destructor)Tape_dealloc,
+    .tp_methods = Tape_methods,
+    .tp_getset = Tape_getset,
+    .tp_as_sequence = &Tape_as_seq,
+};
+
+/* ===================================================================== descriptors */
+
+typedef int (*reg_read_fn)(void *uc, int regid, void *value);
+typedef int (*mem_read_fn)(void *uc, uint64_t addr, void *bytes, uint64_t size);
+typedef int (*emu_stop_fn)(void *uc);
+
+/* A location: a constant (register shadow, rip-relative address) or an effective address. */
+typedef struct {
+    int8_t kind; /* 0 none, 1 constant, 2 effective address */
+    int8_t base, index, seg; /* our GPR numbers, -1 none; seg 0 none, 1 fs, 2 gs */
+    uint8_t scale;
+    uint64_t c; /* constant, or displacement */
+} Loc;
+
+enum { D_NOP = 1, D_MOVE, D_GEN, D_GUARD, D_BIN, D_UN };
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MIN, OP_MAX };
+enum { UN_SQRT, UN_CVT };
+
+#define MAXPIECES 16
+#define MAXSPANS 8
+
+typedef struct {
+    uint8_t doff, n, soff;
+    int8_t src; /* operand index, -1 = zero-filled */
+} Piece;
+
+typedef struct {
+    Loc loc;
+    uint8_t n;
+} Span;
+
+typedef struct {
+    uint8_t kind;
+    /* D_MOVE */
+    uint8_t nops, npieces;
+    Loc ops[3];
+    Piece pieces[MAXPIECES];
+    /* D_GEN */
+    uint8_t nreads, nwrites, passive, x87;
+    Span reads[MAXSPANS], writes[MAXSPANS];
+    /* D_BIN / D_UN */
+    uint8_t op, w, w_out, lanes, di;
+    Loc src;
+    uint16_t code;
+} Desc;
+
+typedef struct {
+    uint64_t *keys; /* address + 1; 0 = empty */
+    Desc **vals;
+    uint64_t cap, n;
+} DMap;
+
+static Desc *dm_get(const DMap *d, uint64_t addr)
+{
+    if (!d->cap)
+        return NULL;
+    uint64_t key = addr + 1, mask = d->cap - 1, i = mix64(addr) & mask;
+    for (;;) {
+        if (d->keys[i] == key)
+            return d->vals[i];
+        if (!d->keys[i])
+            return NULL;
+        i = (i + 1) & mask;
+    }
+}
+
+static int dm_set(DMap *d, uint64_t addr, Desc *v)
+{
+    if ((d->n + 1) * 2 > d->cap) {
+        uint64_t cap = d->cap ? d->cap * 2 : 1024;
+        uint64_t *keys = calloc(cap, sizeof(uint64_t));
+        Desc **vals = calloc(cap, sizeof(Desc *));
+        if (!keys || !vals) {
+            free(keys);
+            free(vals);
+            return -1;
+        }
+        for (uint64_t j = 0; j < d->cap; j++) {
+            if (d->keys[j]) {
+                uint64_t i = mix64(d->keys[j] - 1) & (cap - 1);
+                while (keys[i])
+                    i = (i + 1) & (cap - 1);
+                keys[i] = d->keys[j];
+                vals[i] = d->vals[j];
+            }
+        }
+        free(d->keys);
+        free(d->vals);
+        d->keys = keys;
+        d->vals = vals;
+        d->cap = cap;
+    }
+    uint64_t key = addr + 1, mask = d->cap - 1, i = mix64(addr) & mask;
+    for (;;) {
+        if (d->keys[i] == key) {
+            free(d->vals[i]);
+            d->vals[i] = v;
+            return 0;
+        }
+        if (!d->keys[i]) {
+            d->keys[i] = key;
+            d->vals[i] = v;
+            d->n++;
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+static void dm_free(DMap *d)
+{
+    for (uint64_t j = 0; j < d->cap; j++)
+        if (d->keys[j])
+            free(d->vals[j]);
+    free(d->keys);
+    free(d->vals);
+    memset(d, 0, sizeof *d);
+}
+
+/* ===================================================================== Hot type */
+
+typedef struct {
+    PyObject_HEAD void *uc;
+    reg_read_fn rr;
+    mem_read_fn mr;
+    emu_stop_fn stop;
+    ShadowObject *sh;
+    TapeObject *tape;
+    PyObject *py_step; /* step(addr, size): the Python recorder for one instruction */
+    int fp_mode, disabled, py_pending;
+    long long suppress_ret; /* -1: no math call running unrecorded */
+    unsigned long long prev;
+    unsigned long long n_c, n_py; /* instructions handled here / by Python */
+    DMap descs;
+    int gpr_ids[16], xmm_ids[16], seg_ids[3];
+} HotObject;
+
+static PyTypeObject HotType;
+
+static inline uint64_t gpr(HotObject *h, int i)
+{
+    uint64_t v = 0;
+    h->rr(h->uc, h->gpr_ids[i], &v);
+    return v;
+}
+
+static inline uint64_t loc_eval(HotObject *h, const Loc *l)
+{
+    if (l->kind == 1)
+        return l->c;
+    uint64_t a = l->c;
+    if (l->base >= 0)
+        a += gpr(h, l->base);
+    if (l->index >= 0)
+        a += gpr(h, l->index) * l->scale;
+    if (l->seg) {
+        uint64_t s = 0;
+        h->rr(h->uc, h->seg_ids[l->seg], &s);
+        a += s;
+    }
+    return a;
+}
+
+#define XMM_BASE ((1ULL << 60) + 0x1000)
+
+/* ---- D_MOVE: byte pieces, snapshotted before any is written (in-register shuffles) ---- */
+static int run_move(HotObject *h, const Desc *d)
+{
+    SMap *m = &h->sh->m;
+    if (!m->live)
+        return 1;
+    uint64_t loc[3] = {0, 0, 0};
+    for (int i = 0; i < d->nops; i++)
+        if (d->ops[i].kind)
+            loc[i] = loc_eval(h, &d->ops[i]);
+    int64_t buf[MAXPIECES * 32];
+    int any[MAXPIECES];
+    int64_t off = 0;
+    for (int p = 0; p < d->npieces; p++) {
+        const Piece *pc = &d->pieces[p];
+        any[p] = pc->src >= 0 && sh_get(m, loc[pc->src] + pc->soff, pc->n, buf + off);
+        off += pc->n;
+    }
+    off = 0;
+    for (int p = 0; p < d->npieces; p++) {
+        const Piece *pc = &d->pieces[p];
+        uint64_t dl = loc[0] + pc->doff;
+        if (any[p]) {
+            if (sh_put(m, dl, pc->n, buf + off) < 0)
+                return 0;
+        } else {
+            sh_clear(m, dl, pc->n);
+        }
+        off += pc->n;
+    }
+    return 1;
+}
+
+/* ---- D_GEN: integer/other instruction: clear what it writes, taint if it read active bits */
+static int run_gen(HotObject *h, const Desc *d, uint64_t addr)
+{
+    SMap *m = &h->sh->m;
+    if (!m->live)
+        return 1;
+    int active = 0;
+    for (int i = 0; i < d->nreads && !active; i++)
+        active = sh_any(m, loc_eval(h, &d->reads[i].loc), d->reads[i].n);
+    if (active && !d->passive) {
+        if (d->x87)
+            return 0; /* Python warns */
+        int64_t taint[32];
+        for (int k = 0; k < 32; k++)
+            taint[k] = -1 - (int64_t)addr;
+        for (int i = 0; i < d->nwrites; i++)
+            if (sh_put(m, loc_eval(h, &d->writes[i].loc), d->writes[i].n, taint) < 0)
+                return 0;
+        return 1;
+    }
+    for (int i = 0; i < d->nwrites; i++)
+        sh_clear(m, loc_eval(h, &d->writes[i].loc), d->writes[i].n);
+    return 1;
+}
+
+/* ---- D_GUARD: while everything it reads is passive, the result is passive (clear the
+ * writes); an active read goes to Python (data moves inside GPRs, warnings) ---- */
+static int run_guard(HotObject *h, const Desc *d)
+{
+    SMap *m = &h->sh->m;
+    if (!m->live)
+        return 1;
+    for (int i = 0; i < d->nreads; i++)
+        if (sh_any(m, loc_eval(h, &d->reads[i].loc), d->reads[i].n))
+            return 0;
+    for (int i = 0; i < d->nwrites; i++)
+        sh_clear(m, loc_eval(h, &d->writes[i].loc), d->writes[i].n);
+    return 1;
+}
+
+static const double FLT_MIN_OF[9] = {0, 0, 0, 0, 1.1754943508222875e-38, 0, 0, 0,
+                                     2.2250738585072014e-308};
+
+static inline double flush(double v, int w)
+{
+    return (v != 0.0 && fabs(v) < FLT_MIN_OF[w]) ? copysign(0.0, v) : v;
+}
+
+static inline double lane_value(const uint8_t *raw, int off, int w)
+{
+    if (w == 8) {
+        double v;
+        memcpy(&v, raw + off, 8);
+        return v;
+    }
+    float f;
+    memcpy(&f, raw + off, 4);
+    return (double)f;
+}
+
+static inline int node_ok(const TapeObject *t, int64_t node, double v, int w)
+{
+    return node < t->n && t->width[node] == w && same_value(v, t->val[node]);
+}
+
+/* ---- D_BIN: addsd/mulps & co. Values computed here exactly as SSE does under
+ * round-to-nearest (FTZ/DAZ emulated); other rounding modes go to Python. ---- */
+static int run_bin(HotObject *h, const Desc *d, uint64_t addr)
+{
+    SMap *m = &h->sh->m;
+    if (!m->live)
+        return 1;
+    const int w = d->w, lanes = d->lanes;
+    const uint64_t dloc = XMM_BASE + 32ULL * d->di;
+    const uint64_t sl = loc_eval(h, &d->src);
+    int64_t na[4], nb[4];
+    int any = 0;
+    for (int j = 0; j < lanes; j++) {
+        na[j] = sh_node_at(m, dloc + (uint64_t)j * w, w);
+        nb[j] = sh_node_at(m, sl + (uint64_t)j * w, w);
+        if (na[j] < 0 || nb[j] < 0)
+            return 0; /* partial or tainted operand: Python warns */
+        any |= na[j] || nb[j];
+    }
+    if (!any)
+        return 1;
+    if (h->fp_mode == 2)
+        return 0;
+    uint8_t ra[16], rb[16];
+    h->rr(h->uc, h->xmm_ids[d->di], ra);
+    if (d->src.kind == 1 && sl >= XMM_BASE && sl < XMM_BASE + 32 * 16) {
+        h->rr(h->uc, h->xmm_ids[(sl - XMM_BASE) / 32], rb);
+    } else if (h->mr(h->uc, sl, rb, (uint64_t)w * lanes)) {
+        return 1; /* unreadable: the instruction faults */
+    }
+    double av[4], bv[4], rv[4];
+    int step[4];
+    const int mode1 = h->fp_mode == 1;
+    const TapeObject *t = h->tape;
+    for (int j = 0; j < lanes; j++) {
+        step[j] = 0;
+        if (!na[j] && !nb[j])
+            continue;
+        double a = lane_value(ra, j * w, w), b = lane_value(rb, j * w, w);
+        if ((na[j] && !node_ok(t, na[j], a, w)) || (nb[j] && !node_ok(t, nb[j], b, w)))
+            return 0; /* stale operand: Python warns */
+        if (mode1) {
+            a = flush(a, w);
+            b = flush(b, w);
+        }
+        double r;
+        switch (d->op) {
+        case OP_ADD: r = a + b; break;
+        case OP_SUB: r = a - b; break;
+        case OP_MUL: r = a * b; break;
+        case OP_DIV: r = a / b; break;
+        case OP_MIN: r = a < b ? a : b; break;
+        default: r = a > b ? a : b; break;
+        }
+        if (w == 4)
+            r = (double)(float)r;
+        if (mode1)
+            r = flush(r, w);
+        if ((d->op == OP_ADD || d->op == OP_SUB) && (!na[j] || !nb[j])) {
+            /* x + 1.5*2^52 keeps only round(x): a step function (see sse.scalar_binop) */
+            double x = na[j] ? a : b, c = na[j] ? b : a;
+            double ac = fabs(c);
+            int e;
+            double fr = frexp(ac, &e);
+            int magic = fr == 0.5 || fr == 0.75;
+            double big = w == 8 ? 1125899906842624.0 : 8388608.0;   /* 2^50, 2^23 */
+            double bigm = w == 8 ? 1099511627776.0 : 2097152.0;     /* 2^40, 2^21 */
+            if ((magic ? ac >= bigm : ac >= big) && fabs(x) * 1048576.0 < ac) {
+                if (!magic)
+                    return 0; /* Python warns about the unusual constant */
+                step[j] = 1;
+            }
+        }
+        av[j] = a;
+        bv[j] = b;
+        rv[j] = r;
+    }
+    TapeObject *tw = h->tape;
+    for (int j = 0; j < lanes; j++) {
+        uint64_t lo = dloc + (uint64_t)j * w;
+        if (!na[j] && !nb[j])
+            continue;
+        if (step[j]) {
+            sh_clear(m, lo, w);
+            continue;
+        }
+        double a = av[j], b = bv[j], da, db;
+        switch (d->op) {
+        case OP_ADD: da = 1.0; db = 1.0; break;
+        case OP_SUB: da = 1.0; db = -1.0; break;
+        case OP_MUL: da = b; db = a; break;
+        case OP_DIV: da = 1.0 / b; db = -((a / b) / b); break;
+        case OP_MIN: if (a < b) { da = 1.0; db = 0.0; } else { da = 0.0; db = 1.0; } break;
+        default: if (a > b) { da = 1.0; db = 0.0; } else { da = 0.0; db = 1.0; } break;
+        }
+        int64_t node = tape_add(tw, na[j], na[j] ? da : 0.0, nb[j], nb[j] ? db : 0.0, rv[j], w,
+                                addr, d->code);
+        if (node < 0 || sh_set_node(m, lo, w, node) < 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- D_UN: sqrtsd/sqrtss/cvtss2sd/cvtsd2ss (one lane) ---- */
+static int run_un(HotObject *h, const Desc *d, uint64_t addr)
+{
+    SMap *m = &h->sh->m;
+    if (!m->live)
+        return 1;
+    const int w = d->w, wo = d->w_out;
+    const uint64_t dloc = XMM_BASE + 32ULL * d->di;
+    const uint64_t sl = loc_eval(h, &d->src);
+    int64_t n = sh_node_at(m, sl, w);
+    if (n < 0)
+        return 0;
+    if (!n) {
+        sh_clear(m, dloc, wo);
+        return 1;
+    }
+    if (h->fp_mode == 2)
+        return 0;
+    uint8_t raw[16];
+    if (d->src.kind == 1 && sl >= XMM_BASE && sl < XMM_BASE + 32 * 16) {
+        h->rr(h->uc, h->xmm_ids[(sl - XMM_BASE) / 32], raw);
+    } else if (h->mr(h->uc, sl, raw, (uint64_t)w)) {
+        return 1;
+    }
+    double a = lane_value(raw, 0, w);
+    if (!node_ok(h->tape, n, a, w))
+        return 0;
+    if (h->fp_mode == 1)
+        a = flush(a, w);
+    double r, da;
+    if (d->op == UN_SQRT) {
+        r = sqrt(a);
+        da = a > 0 ? 0.5 / sqrt(a) : (a == 0 ? INFINITY : NAN);
+    } else {
+        r = a;
+        da = 1.0;
+    }
+    if (wo == 4)
+        r = (double)(float)r;
+    if (h->fp_mode == 1)
+        r = flush(r, wo);
+    int64_t node = tape_add(h->tape, n, da, 0, 0.0, r, wo, addr, d->code);
+    if (node < 0 || sh_set_node(m, dloc, wo, node) < 0)
+        return 0;
+    return 1;
+}
+
+static void call_python(HotObject *h, uint64_t addr, uint32_t size)
+{
+    PyGILState_STATE g = PyGILState_Ensure();
+    h->n_py++;
+    PyObject *r = PyObject_CallFunction(h->py_step, "KI", (unsigned long long)addr,
+                                        (unsigned int)size);
+    if (!r) {
+        PyErr_WriteUnraisable(h->py_step);
+        h->stop(h->uc);
+    } else {
+        Py_DECREF(r);
+    }
+    PyGILState_Release(g);
+}
+
+/* The Unicorn code hook (UC_HOOK_CODE callback). */
+static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    HotObject *h = (HotObject *)ud;
+    if (h->disabled)
+        return;
+    if (h->suppress_ret != -1) {
+        if (addr != (uint64_t)h->suppress_ret)
+            return;
+        call_python(h, addr, size);
+        h->prev = addr;
+        return;
+    }
+    if (!h->py_pending) {
+        const Desc *d = dm_get(&h->descs, addr);
+        if (d) {
+            int ok;
+            switch (d->kind) {
+            case D_NOP: ok = 1; break;
+            case D_MOVE: ok = run_move(h, d); break;
+            case D_GEN: ok = run_gen(h, d, addr); break;
+            case D_GUARD: ok = run_guard(h, d); break;
+            case D_BIN: ok = run_bin(h, d, addr); break;
+            case D_UN: ok = run_un(h, d, addr); break;
+            default: ok = 0;
+            }
+            if (ok) {
+                h->n_c++;
+                h->prev = addr;
+                return;
+            }
+        }
+    }
+    call_python(h, addr, size);
+    h->prev = addr;
+}
+
+/* ------------------------------------------------------------ building descriptors */
+
+static int parse_loc(PyObject *o, Loc *l)
+{
+    memset(l, 0, sizeof *l);
+    l->base = l->index = -1;
+    if (o == Py_None)
+        return 0;
+    long long base, index, scale, seg;
+    unsigned long long c;
+    if (!PyTuple_Check(o))
+        goto bad;
+    if (PyTuple_GET_SIZE(o) == 2) { /* ("c", loc) */
+        c = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(o, 1));
+        l->kind = 1;
+        l->c = c;
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    if (PyTuple_GET_SIZE(o) != 6) /* ("m", base, index, scale, disp, seg) */
+        goto bad;
+    base = PyLong_AsLongLong(PyTuple_GET_ITEM(o, 1));
+    index = PyLong_AsLongLong(PyTuple_GET_ITEM(o, 2));
+    scale = PyLong_AsLongLong(PyTuple_GET_ITEM(o, 3));
+    c = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(o, 4));
+    seg = PyLong_AsLongLong(PyTuple_GET_ITEM(o, 5));
+    if (PyErr_Occurred())
+        return -1;
+    if (base < -1 || base > 15 || index < -1 || index > 15 || seg < 0 || seg > 2)
+        goto bad;
+    l->kind = 2;
+    l->base = (int8_t)base;
+    l->index = (int8_t)index;
+    l->scale = (uint8_t)scale;
+    l->seg = (int8_t)seg;
+    l->c = c;
+    return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "bad location spec");
+    return -1;
+}
+
+static int parse_spans(PyObject *seq, Span *out, uint8_t *count)
+{
+    PyObject *f = PySequence_Fast(seq, "spans");
+    if (!f)
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(f);
+    if (n > MAXSPANS) {
+        Py_DECREF(f);
+        PyErr_SetString(PyExc_ValueError, "too many spans");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *it = PySequence_Fast_GET_ITEM(f, i);
+        long cnt;
+        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 2 ||
+            parse_loc(PyTuple_GET_ITEM(it, 0), &out[i].loc) < 0) {
+            Py_DECREF(f);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "bad span");
+            return -1;
+        }
+        cnt = PyLong_AsLong(PyTuple_GET_ITEM(it, 1));
+        if (cnt < 0 || cnt > 32) {
+            Py_DECREF(f);
+            PyErr_SetString(PyExc_ValueError, "bad span size");
+            return -1;
+        }
+        out[i].n = (uint8_t)cnt;
+    }
+    *count = (uint8_t)n;
+    Py_DECREF(f);
+    return 0;
+}
+
+/* set_desc(addr, desc): desc is one of
+ *   ("nop",)
+ *   ("move", (loc0, loc1, loc2), ((doff, n, src|None, soff), ...))
+ *   ("gen", ((loc, n), ...) reads, ((loc, n), ...) writes, passive, x87)
+ *   ("guard", reads, writes)   -- all reads passive: clear writes; else Python
+ *   ("bin", op, w, lanes, di, src_loc, code)
+ *   ("un", op, w_in, w_out, di, src_loc, code)
+ * with loc = ("c", value) | ("m", base, index, scale, disp, seg) | None. */
+static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
+{
+    unsigned long long addr;
+    PyObject *spec;
+    if (!PyArg_ParseTuple(args, "KO!", &addr, &PyTuple_Type, &spec))
+        return NULL;
+    if (PyTuple_GET_SIZE(spec) < 1)
+        return PyErr_Format(PyExc_ValueError, "empty descriptor");
+    const char *kind = PyUnicode_AsUTF8(PyTuple_GET_ITEM(spec, 0));
+    if (!kind)
+        return NULL;
+    Desc *d = calloc(1, sizeof(Desc));
+    if (!d)
+        return PyErr_NoMemory();
+    Py_ssize_t n = PyTuple_GET_SIZE(spec);
+    if (!strcmp(kind, "nop")) {
+        d->kind = D_NOP;
+    } else if (!strcmp(kind, "move") && n == 3) {
+        d->kind = D_MOVE;
+        PyObject *ops = PySequence_Fast(PyTuple_GET_ITEM(spec, 1), "ops");
+        if (!ops)
+            goto fail;
+        Py_ssize_t no = PySequence_Fast_GET_SIZE(ops);
+        if (no > 3) {
+            Py_DECREF(ops);
+            goto bad;
+        }
+        for (Py_ssize_t i = 0; i < no; i++)
+            if (parse_loc(PySequence_Fast_GET_ITEM(ops, i), &d->ops[i]) < 0) {
+                Py_DECREF(ops);
+                goto fail;
+            }
+        d->nops = (uint8_t)no;
+        Py_DECREF(ops);
+        PyObject *ps = PySequence_Fast(PyTuple_GET_ITEM(spec, 2), "pieces");
+        if (!ps)
+            goto fail;
+        Py_ssize_t np = PySequence_Fast_GET_SIZE(ps);
+        if (np > MAXPIECES) {
+            Py_DECREF(ps);
+            goto bad;
+        }
+        for (Py_ssize_t i = 0; i < np; i++) {
+            PyObject *p = PySequence_Fast_GET_ITEM(ps, i);
+            if (!PyTuple_Check(p) || PyTuple_GET_SIZE(p) != 4) {
+                Py_DECREF(ps);
+                goto bad;
+            }
+            long doff = PyLong_AsLong(PyTuple_GET_ITEM(p, 0));
+            long cnt = PyLong_AsLong(PyTuple_GET_ITEM(p, 1));
+            PyObject *src = PyTuple_GET_ITEM(p, 2);
+            long si = src == Py_None ? -1 : PyLong_AsLong(src);
+            long soff = PyLong_AsLong(PyTuple_GET_ITEM(p, 3));
+            if (PyErr_Occurred() || doff < 0 || doff > 255 || cnt < 0 || cnt > 32 ||
+                soff < 0 || soff > 255 || si >= no || si < -1 ||
+                (si >= 0 && d->ops[si].kind == 0)) {
+                Py_DECREF(ps);
+                goto bad;
+            }
+            d->pieces[i] = (Piece){(uint8_t)doff, (uint8_t)cnt, (uint8_t)soff, (int8_t)si};
+        }
+        d->npieces = (uint8_t)np;
+        Py_DECREF(ps);
+        if (!no || d->ops[0].kind == 0)
+            goto bad;
+    } else if (!strcmp(kind, "guard") && n == 3) {
+        d->kind = D_GUARD;
+        if (parse_spans(PyTuple_GET_ITEM(spec, 1), d->reads, &d->nreads) < 0 ||
+            parse_spans(PyTuple_GET_ITEM(spec, 2), d->writes, &d->nwrites) < 0)
+            goto fail;
+    } else if (!strcmp(kind, "gen") && n == 5) {
+        d->kind = D_GEN;
+        if (parse_spans(PyTuple_GET_ITEM(spec, 1), d->reads, &d->nreads) < 0 ||
+            parse_spans(PyTuple_GET_ITEM(spec, 2), d->writes, &d->nwrites) < 0)
+            goto fail;
+        d->passive = (uint8_t)PyObject_IsTrue(PyTuple_GET_ITEM(spec, 3));
+        d->x87 = (uint8_t)PyObject_IsTrue(PyTuple_GET_ITEM(spec, 4));
+    } else if ((!strcmp(kind, "bin") || !strcmp(kind, "un")) && n == 7) {
+        int bin = kind[0] == 'b';
+        d->kind = bin ? D_BIN : D_UN;
+        long op = PyLong_AsLong(PyTuple_GET_ITEM(spec, 1));
+        long w = PyLong_AsLong(PyTuple_GET_ITEM(spec, 2));
+        long x = PyLong_AsLong(PyTuple_GET_ITEM(spec, 3)); /* lanes or w_out */
+        long di = PyLong_AsLong(PyTuple_GET_ITEM(spec, 4));
+        long code = PyLong_AsLong(PyTuple_GET_ITEM(spec, 6));
+        if (PyErr_Occurred() || parse_loc(PyTuple_GET_ITEM(spec, 5), &d->src) < 0)
+            goto fail;
+        if ((w != 4 && w != 8) || di < 0 || di > 15 || d->src.kind == 0 || code < 0 ||
+            code > 0xFFFF)
+            goto bad;
+        if (bin && (op < OP_ADD || op > OP_MAX || x < 1 || x * w > 16))
+            goto bad;
+        if (!bin && (op < UN_SQRT || op > UN_CVT || (x != 4 && x != 8)))
+            goto bad;
+        d->op = (uint8_t)op;
+        d->w = (uint8_t)w;
+        d->lanes = bin ? (uint8_t)x : 1;
+        d->w_out = bin ? (uint8_t)w : (uint8_t)x;
+        d->di = (uint8_t)di;
+        d->code = (uint16_t)code;
+    } else {
+        goto bad;
+    }
+    if (dm_set(&self->descs, addr, d) < 0) {
+        free(d);
+        return PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
+bad:
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_ValueError, "bad descriptor");
+fail:
+    free(d);
+    return NULL;
+}
+
+static PyObject *Hot_clear_descs(HotObject *self, PyObject *unused)
+{
+    dm_free(&self->descs);
+    Py_RETURN_NONE;
+}
+
+/* Hot(shadow, tape, py_step, uc_handle, reg_read, mem_read, emu_stop, gpr_ids, xmm_ids,
+ *     fs_base_id, gs_base_id) */
+static int Hot_init(HotObject *self, PyObject *args, PyObject *kw)
+{
+    PyObject *sh, *tape, *step, *gids, *xids;
+    unsigned long long uc, rr, mr, stop;
+    int fs, gs;
+    if (!PyArg_ParseTuple(args, "O!O!OKKKKOOii", &ShadowType, &sh, &TapeType, &tape, &step, &uc,
+                          &rr, &mr, &stop, &gids, &xids, &fs, &gs))
+        return -1;
+    if (!PyCallable_Check(step)) {
+        PyErr_SetString(PyExc_TypeError, "py_step must be callable");
+        return -1;
+    }
+    for (int i = 0; i < 16; i++) {
+        PyObject *g = PySequence_GetItem(gids, i), *x = PySequence_GetItem(xids, i);
+        if (!g || !x) {
+            Py_XDECREF(g);
+            Py_XDECREF(x);
+            return -1;
+        }
+        self->gpr_ids[i] = (int)PyLong_AsLong(g);
+        self->xmm_ids[i] = (int)PyLong_AsLong(x);
+        Py_DECREF(g);
+        Py_DECREF(x);
+    }
+    if (PyErr_Occurred())
+        return -1;
+    self->seg_ids[0] = 0;
+    self->seg_ids[1] = fs;
+    self->seg_ids[2] = gs;
+    Py_INCREF(sh);
+    Py_XSETREF(self->sh, (ShadowObject *)sh);
+    Py_INCREF(tape);
+    Py_XSETREF(self->tape, (TapeObject *)tape);
+    Py_INCREF(step);
+    Py_XSETREF(self->py_step, step);
+    self->uc = (void *)(uintptr_t)uc;
+    self->rr = (reg_read_fn)(uintptr_t)rr;
+    self->mr = (mem_read_fn)(uintptr_t)mr;
+    self->stop = (emu_stop_fn)(uintptr_t)stop;
+    self->suppress_ret = -1;
+    return 0;
+}
+
+static void Hot_dealloc(HotObject *self)
+{
+    dm_free(&self->descs);
+    Py_XDECREF(self->sh);
+    Py_XDECREF(self->tape);
+    Py_XDECREF(self->py_step);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Hot_get_hook(HotObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)hot_hook);
+}
+
+static PyObject *Hot_get_self_ptr(HotObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)self);
+}
+
+static PyMemberDef Hot_members[] = {
+    {"fp_mode", T_INT, offsetof(HotObject, fp_mode), 0, NULL},
+    {"disabled", T_INT, offsetof(HotObject, disabled), 0, NULL},
+    {"py_pending", T_INT, offsetof(HotObject, py_pending), 0, NULL},
+    {"suppress_ret", T_LONGLONG, offsetof(HotObject, suppress_ret), 0, NULL},
+    {"prev", T_ULONGLONG, offsetof(HotObject, prev), 0, NULL},
+    {"n_c", T_ULONGLONG, offsetof(HotObject, n_c), READONLY, NULL},
+    {"n_py", T_ULONGLONG, offsetof(HotObject, n_py), READONLY, NULL},
+    {NULL}};
+
+static PyGetSetDef Hot_getset[] = {
+    {"hook_address", (getter)Hot_get_hook, NULL, "address of the C code-hook callback", NULL},
+    {"user_data", (getter)Hot_get_self_ptr, NULL, "user_data to register the hook with", NULL},
+    {NULL}};
+
+static PyMethodDef Hot_methods[] = {
+    {"set_desc", (PyCFunction)Hot_set_desc, METH_VARARGS, NULL},
+    {"clear_descs", (PyCFunction)Hot_clear_descs, METH_NOARGS, NULL},
+    {NULL}};
+
+static PyTypeObject HotType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Hot",
+    .tp_basicsize = sizeof(HotObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The compiled per-instruction recorder (code hook + descriptors).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Hot_init,
+    .tp_dealloc = (destructor)Hot_dealloc,
+    .tp_members = Hot_members,
+    .tp_getset = Hot_getset,
+    .tp_methods = Hot_methods,
+};
+
+/* ===================================================================== module */
+
+static struct PyModuleDef hotmodule = {PyModuleDef_HEAD_INIT, "_hot",
+                                       "Compiled hot path of the revad_emu recorder.", -1, NULL};
+
+PyMODINIT_FUNC PyInit__hot(void)
+{
+    if (PyType_Ready(&ShadowType) < 0 || PyType_Ready(&TapeType) < 0 ||
+        PyType_Ready(&ColumnType) < 0 || PyType_Ready(&HotType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&hotmodule);
+    if (!m)
+        return NULL;
+    Py_INCREF(&ShadowType);
+    Py_INCREF(&TapeType);
+    Py_INCREF(&HotType);
+    if (PyModule_AddObject(m, "Shadow", (PyObject *)&ShadowType) < 0 ||
+        PyModule_AddObject(m, "Tape", (PyObject *)&TapeType) < 0 ||
+        PyModule_AddObject(m, "Hot", (PyObject *)&HotType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
