@@ -3,6 +3,8 @@ falls back to the pure-Python recorder, which gives the same tapes, only slower.
 
 from setuptools import Extension, setup
 
+# -ffp-contract=off: the derivative rules must round exactly as the Python reference does.
+FLAGS = ["-O2", "-fno-strict-aliasing", "-ffp-contract=off"]
+
 setup(ext_modules=[Extension("revad_emu._hot", sources=["src/revad_emu/_hot.c"],
-                             extra_compile_args=["-O2", "-fno-strict-aliasing"],
-                             optional=True)])
+                             extra_compile_args=FLAGS, optional=True)])

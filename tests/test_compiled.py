@@ -71,11 +71,27 @@ def test_stress_program(monkeypatch, name, variant):
     assert c.tape.parents.shape[0] > 1
 
 
-@pytest.mark.parametrize("precision", ["double", "float"])
-def test_libm_functions(monkeypatch, precision):
-    exe = test_libm.gen_binary(precision, "O2-static")
+@pytest.mark.parametrize("precision,variant", [("double", "O2-static"), ("float", "O2-static"),
+                                               ("double", "O2-dyn"), ("float", "O0-static"),
+                                               ("long double", "O2-static")])
+def test_libm_functions(monkeypatch, precision, variant):
+    """Every function of libm.RULES at several points (test_libm's program): the compiled
+    hook takes the scalar double/float calls itself (through PLT stubs in dynamic builds)."""
+    from revad_emu import recorder
+
+    seen = []
+    init = recorder.Recorder.__init__
+
+    def spy(self, *a, **kw):
+        init(self, *a, **kw)
+        seen.append(self)
+
+    monkeypatch.setattr(recorder.Recorder, "__init__", spy)
+    exe = test_libm.gen_binary(precision, variant)
     py, c = record_both(monkeypatch, exe, test_libm.argv_of(precision))
     assert_same(py, c)
+    if precision != "long double":
+        assert seen[-1].hot.n_calls > 40  # the compiled path really took the calls
 
 
 def test_bit_trick_warnings(monkeypatch):

@@ -32,11 +32,17 @@ typedef struct {
     int64_t e[8];
 } Slot;
 
+/* Register shadows (above 2^60, see shadow.py) live in a direct array: they are touched by
+ * almost every instruction, and a call clobbers dozens of them at once. */
+#define REGK0 ((1ULL << 60) >> 3)
+#define NREGK 0x420 /* GPRs at +0, XMM (32 bytes each) at +0x200, x87 at +0x400 */
+
 typedef struct {
     Slot *t;
     uint64_t cap; /* power of two */
-    uint64_t live;
-    uint64_t filled; /* live + tombstones */
+    uint64_t live; /* occupied slots, registers included */
+    uint64_t filled; /* occupied + tombstones in t */
+    Slot regs[NREGK]; /* key != 0: occupied */
 } SMap;
 
 static inline uint64_t mix64(uint64_t k)
@@ -59,6 +65,10 @@ static inline Slot *sm_find(const SMap *m, uint64_t k)
 {
     if (!m->live)
         return NULL;
+    if (k - REGK0 < NREGK) {
+        const Slot *r = &m->regs[k - REGK0];
+        return r->key ? (Slot *)r : NULL;
+    }
     uint64_t key = k + 2, mask = m->cap - 1, i = mix64(k) & mask;
     for (;;) {
         Slot *s = &m->t[i];
@@ -86,16 +96,28 @@ static int sm_rehash(SMap *m, uint64_t cap)
             t[i] = old[j];
         }
     }
+    uint64_t in_t = 0;
+    for (uint64_t j = 0; j < cap; j++)
+        in_t += t[j].key > K_TOMB;
     free(old);
     m->t = t;
     m->cap = cap;
-    m->filled = m->live;
+    m->filled = in_t;
     return 0;
 }
 
 /* The slot for k, created zeroed if absent (NULL only when out of memory). */
 static Slot *sm_insert(SMap *m, uint64_t k)
 {
+    if (k - REGK0 < NREGK) {
+        Slot *r = &m->regs[k - REGK0];
+        if (!r->key) {
+            r->key = k + 2;
+            memset(r->e, 0, sizeof r->e);
+            m->live++;
+        }
+        return r;
+    }
     if ((m->filled + 1) * 2 > m->cap) {
         uint64_t cap = m->cap;
         while ((m->live + 1) * 4 > cap)
@@ -127,8 +149,12 @@ static Slot *sm_insert(SMap *m, uint64_t k)
 
 static inline void sm_remove(SMap *m, Slot *s)
 {
-    s->key = K_TOMB;
     m->live--;
+    if (s >= m->regs && s < m->regs + NREGK) {
+        s->key = K_EMPTY;
+        return;
+    }
+    s->key = K_TOMB;
     if (!m->live && m->filled > 64) { /* empty again: drop the tombstones */
         memset(m->t, 0, m->cap * sizeof(Slot));
         m->filled = 0;
@@ -205,8 +231,8 @@ static void sh_clear(SMap *m, uint64_t loc, uint64_t n)
 static void sh_clear_big(SMap *m, uint64_t lo, uint64_t hi)
 {
     uint64_t klo = lo >> 3, khi = (hi + 7) >> 3;
-    for (uint64_t j = 0; j < m->cap && m->live; j++) {
-        Slot *s = &m->t[j];
+    for (uint64_t j = 0; j < m->cap + NREGK && m->live; j++) {
+        Slot *s = j < m->cap ? &m->t[j] : &m->regs[j - m->cap];
         if (s->key <= K_TOMB)
             continue;
         uint64_t k = s->key - 2;
@@ -342,8 +368,8 @@ static int Shadow_init(ShadowObject *self, PyObject *args, PyObject *kw)
 {
     if (!PyArg_ParseTuple(args, ""))
         return -1;
-    if (self->m.t)
-        free(self->m.t);
+    free(self->m.t);
+    memset(&self->m, 0, sizeof self->m);
     if (sm_init(&self->m, 64) < 0) {
         PyErr_NoMemory();
         return -1;
@@ -910,7 +936,8 @@ typedef struct {
     uint64_t c; /* constant, or displacement */
 } Loc;
 
-enum { D_NOP = 1, D_MOVE, D_GEN, D_GUARD, D_BIN, D_UN };
+enum { D_NOP = 1, D_MOVE, D_GEN, D_GUARD, D_BIN, D_UN, D_CALL };
+enum { MT_PLAIN = 1, MT_FN, MT_STUB }; /* what a call target is (kinds of the target map) */
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MIN, OP_MAX };
 enum { UN_SQRT, UN_CVT };
 
@@ -936,10 +963,12 @@ typedef struct {
     /* D_GEN */
     uint8_t nreads, nwrites, passive, x87;
     Span reads[MAXSPANS], writes[MAXSPANS];
-    /* D_BIN / D_UN */
-    uint8_t op, w, w_out, lanes, di;
+    /* D_BIN / D_UN; D_CALL (src = target, deref: load it from there); MT_* targets
+     * (op = math rule, w, lanes = number of arguments, code; ret = GOT slot of a stub) */
+    uint8_t op, w, w_out, lanes, di, deref, is_jmp;
     Loc src;
     uint16_t code;
+    uint64_t ret;
 } Desc;
 
 typedef struct {
@@ -1017,6 +1046,15 @@ static void dm_free(DMap *d)
 
 /* ===================================================================== Hot type */
 
+/* A math-library call being run unrecorded under the compiled hook's control. */
+typedef struct {
+    uint8_t fn, w, nargs;
+    uint16_t code;
+    uint64_t addr, ret, rsp; /* call site, return address, rsp at the function's entry */
+    int64_t nodes[2];
+    double vals[2];
+} CCall;
+
 typedef struct {
     PyObject_HEAD void *uc;
     reg_read_fn rr;
@@ -1029,8 +1067,12 @@ typedef struct {
     long long suppress_ret; /* -1: no math call running unrecorded */
     unsigned long long prev;
     unsigned long long n_c, n_py; /* instructions handled here / by Python */
-    DMap descs;
+    DMap descs, targets;
     int gpr_ids[16], xmm_ids[16], seg_ids[3];
+    int ccall; /* the call being suppressed is the C path's (cc) */
+    CCall cc;
+    PyObject *py_math_finish; /* finish(fn, w, addr, ret, rsp, nodes, values) in Python */
+    unsigned long long n_calls;
 } HotObject;
 
 static PyTypeObject HotType;
@@ -1309,6 +1351,196 @@ static int run_un(HotObject *h, const Desc *d, uint64_t addr)
     return 1;
 }
 
+/* ---- math-library calls: the common functions of libm.RULES, evaluated exactly as the
+ * Python rules do (same libm, same operation order; tests/test_compiled.py compares the
+ * tapes bit for bit). A rule returns 0 to hand the call to Python (non-finite values:
+ * Python decides whether to warn). Order = MATH_RULES in the module. ---- */
+static const char *math_names[] = {
+    "sin", "cos", "tan", "exp", "log", "sqrt", "atan", "atan2", "pow", "hypot", "sinh",
+    "cosh", "tanh", "asin", "acos", "acosh", "atanh", "exp2", "exp10", "expm1", "log2",
+    "log10", "log1p", "cbrt", "erf", "erfc", "fabs", "fmin", "fmax", "fdim", "fmod",
+    "remainder", "copysign", "floor", "ceil", "trunc", "round", "rint", "nearbyint",
+    "roundeven", "ldexp", "scalbn", NULL};
+enum { M_SIN, M_COS, M_TAN, M_EXP, M_LOG, M_SQRT, M_ATAN, M_ATAN2, M_POW, M_HYPOT, M_SINH,
+       M_COSH, M_TANH, M_ASIN, M_ACOS, M_ACOSH, M_ATANH, M_EXP2, M_EXP10, M_EXPM1, M_LOG2,
+       M_LOG10, M_LOG1P, M_CBRT, M_ERF, M_ERFC, M_FABS, M_FMIN, M_FMAX, M_FDIM, M_FMOD,
+       M_REMAINDER, M_COPYSIGN, M_FLOOR, M_CEIL, M_TRUNC, M_ROUND, M_RINT, M_NEARBYINT,
+       M_ROUNDEVEN, M_LDEXP, M_SCALBN, M_COUNT };
+
+static volatile double two = 2.0, ten = 10.0;
+static double LN2, LN10, TWO_OVER_SQRTPI;
+
+static int math_rule(int fn, const double *a, double r, double *p)
+{
+    double x = a[0], y = a[1];
+    if (!isfinite(x) || !isfinite(y) || !isfinite(r))
+        return 0;
+    p[1] = 0.0;
+    switch (fn) {
+    case M_SIN: p[0] = cos(x); break;
+    case M_COS: p[0] = -sin(x); break;
+    case M_TAN: p[0] = 1.0 + r * r; break;
+    case M_EXP: p[0] = r; break;
+    case M_LOG: p[0] = 1.0 / x; break;
+    case M_SQRT: p[0] = 0.5 / r; break;
+    case M_ATAN: p[0] = 1.0 / (1.0 + x * x); break;
+    case M_ATAN2: { /* atan2(y, x): the first argument is y */
+        double yy = a[0], xx = a[1], q = xx * xx + yy * yy;
+        p[0] = xx / q;
+        p[1] = -yy / q;
+        break;
+    }
+    case M_POW:
+        if (y == 0)
+            p[0] = 0.0;
+        else if (x == 0)
+            return 0;
+        else
+            p[0] = y * (r / x);
+        if (x > 0)
+            p[1] = r * log(x);
+        else
+            return 0;
+        break;
+    case M_HYPOT: p[0] = x / r; p[1] = y / r; break;
+    case M_SINH: p[0] = fabs(x) < 710 ? cosh(x) : fabs(r); break;
+    case M_COSH: p[0] = fabs(x) < 710 ? sinh(x) : copysign(r, x); break;
+    case M_TANH: p[0] = 1.0 - r * r; break;
+    case M_ASIN: p[0] = 1.0 / sqrt(1.0 - x * x); break;
+    case M_ACOS: p[0] = -(1.0 / sqrt(1.0 - x * x)); break;
+    case M_ACOSH: p[0] = 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)); break;
+    case M_ATANH: p[0] = 1.0 / (1.0 - x * x); break;
+    case M_EXP2: p[0] = r * LN2; break;
+    case M_EXP10: p[0] = r * LN10; break;
+    case M_EXPM1: p[0] = r + 1.0; break;
+    case M_LOG2: p[0] = 1.0 / (x * LN2); break;
+    case M_LOG10: p[0] = 1.0 / (x * LN10); break;
+    case M_LOG1P: p[0] = 1.0 / (1.0 + x); break;
+    case M_CBRT: p[0] = 1.0 / (3.0 * r * r); break;
+    case M_ERF: p[0] = TWO_OVER_SQRTPI * exp(-x * x); break;
+    case M_ERFC: p[0] = -TWO_OVER_SQRTPI * exp(-x * x); break;
+    case M_FABS: p[0] = x >= 0 ? 1.0 : -1.0; break;
+    case M_FMIN: p[0] = x <= y ? 1.0 : 0.0; p[1] = x <= y ? 0.0 : 1.0; break;
+    case M_FMAX: p[0] = x >= y ? 1.0 : 0.0; p[1] = x >= y ? 0.0 : 1.0; break;
+    case M_FDIM: p[0] = x > y ? 1.0 : 0.0; p[1] = x > y ? -1.0 : 0.0; break;
+    case M_FMOD: {
+        double q = x / y;
+        p[0] = 1.0;
+        p[1] = (y != 0 && isfinite(q)) ? -trunc(q) : 0.0;
+        break;
+    }
+    case M_REMAINDER: p[0] = 1.0; p[1] = y != 0 ? -((x - r) / y) : 0.0; break;
+    case M_COPYSIGN: p[0] = copysign(1.0, x) * copysign(1.0, y); break;
+    case M_LDEXP: case M_SCALBN: p[0] = x != 0 ? r / x : 0.0; break;
+    default: p[0] = 0.0; break; /* floor ... roundeven: steps */
+    }
+    return isfinite(p[0]) && isfinite(p[1]);
+}
+
+static int run_call(HotObject *h, const Desc *d)
+{
+    uint64_t t = loc_eval(h, &d->src);
+    if (d->deref && h->mr(h->uc, t, &t, 8))
+        return 0;
+    const Desc *e = dm_get(&h->targets, t);
+    if (e && e->kind == MT_STUB) { /* a PLT stub: where its GOT slot points now */
+        uint64_t nxt;
+        if (h->mr(h->uc, e->ret, &nxt, 8) || nxt == t)
+            return 0;
+        e = dm_get(&h->targets, nxt);
+        if (e && e->kind == MT_STUB)
+            return 0;
+    }
+    if (!e)
+        return 0; /* not classified yet, or Python's business */
+    SMap *m = &h->sh->m;
+    uint64_t rsp = gpr(h, 4);
+    if (e->kind == MT_PLAIN) {
+        if (!d->is_jmp)
+            sh_clear(m, rsp - 8, 8);
+        return 1;
+    }
+    CCall c = {.fn = e->op, .w = e->w, .nargs = e->lanes, .code = e->code};
+    uint8_t raw[16];
+    for (int i = 0; i < c.nargs; i++) {
+        int64_t n = sh_node_at(m, XMM_BASE + 32ULL * i, c.w);
+        if (n < 0)
+            return 0;
+        h->rr(h->uc, h->xmm_ids[i], raw);
+        double v = lane_value(raw, 0, c.w);
+        if (n && !node_ok(h->tape, n, v, c.w))
+            return 0;
+        c.nodes[i] = n;
+        c.vals[i] = v;
+    }
+    if (d->is_jmp) {
+        if (h->mr(h->uc, rsp, &c.ret, 8))
+            return 0;
+        c.rsp = rsp;
+    } else {
+        c.ret = d->ret;
+        c.rsp = rsp - 8;
+        sh_clear(m, rsp - 8, 8);
+    }
+    h->cc = c;
+    h->ccall = 1;
+    h->suppress_ret = (long long)c.ret;
+    return 1;
+}
+
+static const int CALLER_SAVED[] = {0, 1, 2, 6, 7, 8, 9, 10, 11};
+
+static void finish_call(HotObject *h)
+{
+    CCall *c = &h->cc;
+    SMap *m = &h->sh->m;
+    h->ccall = 0;
+    h->suppress_ret = -1;
+    h->n_calls++;
+    uint8_t raw[16];
+    h->rr(h->uc, h->xmm_ids[0], raw);
+    double r = lane_value(raw, 0, c->w), p[2];
+    if (!math_rule(c->fn, c->vals, r, p)) {
+        PyGILState_STATE g = PyGILState_Ensure();
+        PyObject *res = PyObject_CallFunction(
+            h->py_math_finish, "siKKK(LL)(dd)", math_names[c->fn], c->w,
+            (unsigned long long)c->addr, (unsigned long long)c->ret,
+            (unsigned long long)c->rsp, (long long)c->nodes[0], (long long)c->nodes[1],
+            c->vals[0], c->vals[1]);
+        if (!res) {
+            PyErr_WriteUnraisable(h->py_math_finish);
+            h->stop(h->uc);
+        }
+        Py_XDECREF(res);
+        PyGILState_Release(g);
+        return;
+    }
+    /* registers the call may clobber lose their shadows */
+    for (size_t i = 0; i < sizeof CALLER_SAVED / sizeof *CALLER_SAVED; i++) {
+        Slot *s = &m->regs[CALLER_SAVED[i]];
+        if (s->key)
+            sm_remove(m, s);
+    }
+    for (int k = 0x200; k < 0x420; k++) {
+        Slot *s = &m->regs[k];
+        if (s->key)
+            sm_remove(m, s);
+    }
+    int64_t node = 0;
+    int active = 0;
+    for (int i = 0; i < c->nargs; i++)
+        active |= c->nodes[i] && p[i] != 0.0;
+    if (active) {
+        if (c->nargs == 1)
+            node = tape_add(h->tape, c->nodes[0], p[0], 0, 0.0, r, c->w, c->addr, c->code);
+        else
+            node = tape_add(h->tape, c->nodes[0], c->nodes[0] ? p[0] : 0.0, c->nodes[1],
+                            c->nodes[1] ? p[1] : 0.0, r, c->w, c->addr, c->code);
+    }
+    if (node < 0 || sh_set_node(m, XMM_BASE, c->w, node) < 0)
+        h->stop(h->uc);
+}
+
 static void call_python(HotObject *h, uint64_t addr, uint32_t size)
 {
     PyGILState_STATE g = PyGILState_Ensure();
@@ -1333,9 +1565,16 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
     if (h->suppress_ret != -1) {
         if (addr != (uint64_t)h->suppress_ret)
             return;
-        call_python(h, addr, size);
-        h->prev = addr;
-        return;
+        if (!h->ccall) {
+            call_python(h, addr, size);
+            h->prev = addr;
+            return;
+        }
+        if (gpr(h, 4) != h->cc.rsp + 8)
+            return; /* a deeper return to the same address (recursion) */
+        finish_call(h);
+        if (h->suppress_ret != -1)
+            return;
     }
     if (!h->py_pending) {
         const Desc *d = dm_get(&h->descs, addr);
@@ -1348,6 +1587,10 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
             case D_GUARD: ok = run_guard(h, d); break;
             case D_BIN: ok = run_bin(h, d, addr); break;
             case D_UN: ok = run_un(h, d, addr); break;
+            case D_CALL:
+                ok = run_call(h, d);
+                h->cc.addr = addr;
+                break;
             default: ok = 0;
             }
             if (ok) {
@@ -1443,6 +1686,7 @@ static int parse_spans(PyObject *seq, Span *out, uint8_t *count)
  *   ("guard", reads, writes)   -- all reads passive: clear writes; else Python
  *   ("bin", op, w, lanes, di, src_loc, code)
  *   ("un", op, w_in, w_out, di, src_loc, code)
+ *   ("call", target_loc, deref, is_jmp, return_address)  -- see set_target
  * with loc = ("c", value) | ("m", base, index, scale, disp, seg) | None. */
 static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
 {
@@ -1544,6 +1788,15 @@ static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
         d->w_out = bin ? (uint8_t)w : (uint8_t)x;
         d->di = (uint8_t)di;
         d->code = (uint16_t)code;
+    } else if (!strcmp(kind, "call") && n == 5) {
+        d->kind = D_CALL;
+        if (parse_loc(PyTuple_GET_ITEM(spec, 1), &d->src) < 0)
+            goto fail;
+        d->deref = (uint8_t)PyObject_IsTrue(PyTuple_GET_ITEM(spec, 2));
+        d->is_jmp = (uint8_t)PyObject_IsTrue(PyTuple_GET_ITEM(spec, 3));
+        d->ret = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(spec, 4));
+        if (PyErr_Occurred() || d->src.kind == 0)
+            goto bad;
     } else {
         goto bad;
     }
@@ -1558,6 +1811,56 @@ bad:
 fail:
     free(d);
     return NULL;
+}
+
+/* set_target(addr, spec): what a call/jmp target is, for call descriptors:
+ *   ("plain",) ordinary traced code | ("stub", got_slot) a PLT stub |
+ *   ("fn", rule, width, nargs, op_code) a math function with a compiled rule */
+static PyObject *Hot_set_target(HotObject *self, PyObject *args)
+{
+    unsigned long long addr;
+    PyObject *spec;
+    if (!PyArg_ParseTuple(args, "KO!", &addr, &PyTuple_Type, &spec))
+        return NULL;
+    const char *kind = PyTuple_GET_SIZE(spec) ? PyUnicode_AsUTF8(PyTuple_GET_ITEM(spec, 0)) : "";
+    if (!kind)
+        return NULL;
+    Desc *d = calloc(1, sizeof(Desc));
+    if (!d)
+        return PyErr_NoMemory();
+    Py_ssize_t n = PyTuple_GET_SIZE(spec);
+    if (!strcmp(kind, "plain") && n == 1) {
+        d->kind = MT_PLAIN;
+    } else if (!strcmp(kind, "stub") && n == 2) {
+        d->kind = MT_STUB;
+        d->ret = PyLong_AsUnsignedLongLongMask(PyTuple_GET_ITEM(spec, 1));
+    } else if (!strcmp(kind, "fn") && n == 5) {
+        long fn = PyLong_AsLong(PyTuple_GET_ITEM(spec, 1));
+        long w = PyLong_AsLong(PyTuple_GET_ITEM(spec, 2));
+        long nargs = PyLong_AsLong(PyTuple_GET_ITEM(spec, 3));
+        long code = PyLong_AsLong(PyTuple_GET_ITEM(spec, 4));
+        if (fn < 0 || fn >= M_COUNT || (w != 4 && w != 8) || nargs < 1 || nargs > 2 ||
+            code < 0 || code > 0xFFFF) {
+            free(d);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "bad math target");
+            return NULL;
+        }
+        d->kind = MT_FN;
+        d->op = (uint8_t)fn;
+        d->w = (uint8_t)w;
+        d->lanes = (uint8_t)nargs;
+        d->code = (uint16_t)code;
+    } else {
+        free(d);
+        PyErr_SetString(PyExc_ValueError, "bad call target spec");
+        return NULL;
+    }
+    if (PyErr_Occurred() || dm_set(&self->targets, addr, d) < 0) {
+        free(d);
+        return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+    }
+    Py_RETURN_NONE;
 }
 
 static PyObject *Hot_clear_descs(HotObject *self, PyObject *unused)
@@ -1614,6 +1917,8 @@ static int Hot_init(HotObject *self, PyObject *args, PyObject *kw)
 static void Hot_dealloc(HotObject *self)
 {
     dm_free(&self->descs);
+    dm_free(&self->targets);
+    Py_XDECREF(self->py_math_finish);
     Py_XDECREF(self->sh);
     Py_XDECREF(self->tape);
     Py_XDECREF(self->py_step);
@@ -1638,6 +1943,8 @@ static PyMemberDef Hot_members[] = {
     {"prev", T_ULONGLONG, offsetof(HotObject, prev), 0, NULL},
     {"n_c", T_ULONGLONG, offsetof(HotObject, n_c), READONLY, NULL},
     {"n_py", T_ULONGLONG, offsetof(HotObject, n_py), READONLY, NULL},
+    {"n_calls", T_ULONGLONG, offsetof(HotObject, n_calls), READONLY, NULL},
+    {"math_finish", T_OBJECT_EX, offsetof(HotObject, py_math_finish), 0, NULL},
     {NULL}};
 
 static PyGetSetDef Hot_getset[] = {
@@ -1648,6 +1955,7 @@ static PyGetSetDef Hot_getset[] = {
 static PyMethodDef Hot_methods[] = {
     {"set_desc", (PyCFunction)Hot_set_desc, METH_VARARGS, NULL},
     {"clear_descs", (PyCFunction)Hot_clear_descs, METH_NOARGS, NULL},
+    {"set_target", (PyCFunction)Hot_set_target, METH_VARARGS, NULL},
     {NULL}};
 
 static PyTypeObject HotType = {
@@ -1663,6 +1971,195 @@ static PyTypeObject HotType = {
     .tp_methods = Hot_methods,
 };
 
+/* ===================================================================== Blocks type */
+/* The machine's block hook (knows nothing of AD): counts instructions per translation block,
+ * asks Python to vet each new block once (VEX guard, instruction count), and calls Python
+ * every 16384 blocks (Ctrl-C, progress) and when the instruction budget is exceeded. */
+
+typedef struct {
+    uint64_t *keys; /* address + 1 */
+    uint64_t *vals; /* size << 32 | instruction count */
+    uint64_t cap, n;
+} BMap;
+
+static uint64_t *bm_get(const BMap *b, uint64_t addr)
+{
+    if (!b->cap)
+        return NULL;
+    uint64_t key = addr + 1, mask = b->cap - 1, i = mix64(addr) & mask;
+    for (;;) {
+        if (b->keys[i] == key)
+            return &b->vals[i];
+        if (!b->keys[i])
+            return NULL;
+        i = (i + 1) & mask;
+    }
+}
+
+static int bm_set(BMap *b, uint64_t addr, uint64_t v)
+{
+    if ((b->n + 1) * 2 > b->cap) {
+        uint64_t cap = b->cap ? b->cap * 2 : 1024;
+        uint64_t *keys = calloc(cap, 8), *vals = calloc(cap, 8);
+        if (!keys || !vals) {
+            free(keys);
+            free(vals);
+            return -1;
+        }
+        for (uint64_t j = 0; j < b->cap; j++)
+            if (b->keys[j]) {
+                uint64_t i = mix64(b->keys[j] - 1) & (cap - 1);
+                while (keys[i])
+                    i = (i + 1) & (cap - 1);
+                keys[i] = b->keys[j];
+                vals[i] = b->vals[j];
+            }
+        free(b->keys);
+        free(b->vals);
+        b->keys = keys;
+        b->vals = vals;
+        b->cap = cap;
+    }
+    uint64_t *slot = bm_get(b, addr);
+    if (slot) {
+        *slot = v;
+        return 0;
+    }
+    uint64_t i = mix64(addr) & (b->cap - 1);
+    while (b->keys[i])
+        i = (i + 1) & (b->cap - 1);
+    b->keys[i] = addr + 1;
+    b->vals[i] = v;
+    b->n++;
+    return 0;
+}
+
+typedef struct {
+    PyObject_HEAD void *uc;
+    emu_stop_fn stop;
+    PyObject *on_new, *on_tick, *on_budget;
+    unsigned long long instructions, blocks, last_block;
+    long long max_instructions; /* -1: no budget */
+    BMap known;
+} BlocksObject;
+
+static void blocks_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    BlocksObject *b = (BlocksObject *)ud;
+    uint64_t *v = bm_get(&b->known, addr);
+    uint64_t count;
+    if (v && (*v >> 32) == size) {
+        count = *v & 0xFFFFFFFFULL;
+    } else {
+        PyGILState_STATE g = PyGILState_Ensure();
+        PyObject *r = PyObject_CallFunction(b->on_new, "KI", (unsigned long long)addr,
+                                            (unsigned int)size);
+        long long c = -1;
+        if (r && PyLong_Check(r))
+            c = PyLong_AsLongLong(r);
+        if (PyErr_Occurred())
+            PyErr_WriteUnraisable(b->on_new);
+        Py_XDECREF(r);
+        PyGILState_Release(g);
+        if (c < 0) { /* on_new has already stopped the engine with its error */
+            b->stop(b->uc);
+            return;
+        }
+        count = (uint64_t)c;
+        bm_set(&b->known, addr, (uint64_t)size << 32 | count);
+    }
+    b->last_block = addr;
+    b->instructions += count;
+    b->blocks++;
+    int tick = !(b->blocks & 0x3FFF);
+    int over = b->max_instructions >= 0 && b->instructions > (uint64_t)b->max_instructions;
+    if (tick || over) {
+        PyGILState_STATE g = PyGILState_Ensure();
+        PyObject *r = over ? PyObject_CallFunction(b->on_budget, "K", (unsigned long long)addr)
+                           : PyObject_CallNoArgs(b->on_tick);
+        if (!r)
+            PyErr_WriteUnraisable(over ? b->on_budget : b->on_tick);
+        Py_XDECREF(r);
+        PyGILState_Release(g);
+    }
+}
+
+/* Blocks(uc_handle, emu_stop, on_new, on_tick, on_budget) */
+static int Blocks_init(BlocksObject *self, PyObject *args, PyObject *kw)
+{
+    unsigned long long uc, stop;
+    PyObject *a, *t, *bu;
+    if (!PyArg_ParseTuple(args, "KKOOO", &uc, &stop, &a, &t, &bu))
+        return -1;
+    self->uc = (void *)(uintptr_t)uc;
+    self->stop = (emu_stop_fn)(uintptr_t)stop;
+    Py_INCREF(a);
+    Py_XSETREF(self->on_new, a);
+    Py_INCREF(t);
+    Py_XSETREF(self->on_tick, t);
+    Py_INCREF(bu);
+    Py_XSETREF(self->on_budget, bu);
+    self->max_instructions = -1;
+    return 0;
+}
+
+static void Blocks_dealloc(BlocksObject *self)
+{
+    free(self->known.keys);
+    free(self->known.vals);
+    Py_XDECREF(self->on_new);
+    Py_XDECREF(self->on_tick);
+    Py_XDECREF(self->on_budget);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *Blocks_forget(BlocksObject *self, PyObject *unused)
+{
+    free(self->known.keys);
+    free(self->known.vals);
+    memset(&self->known, 0, sizeof self->known);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Blocks_get_hook(BlocksObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)blocks_hook);
+}
+
+static PyObject *Blocks_get_self_ptr(BlocksObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)self);
+}
+
+static PyMemberDef Blocks_members[] = {
+    {"instructions", T_ULONGLONG, offsetof(BlocksObject, instructions), 0, NULL},
+    {"blocks", T_ULONGLONG, offsetof(BlocksObject, blocks), 0, NULL},
+    {"last_block", T_ULONGLONG, offsetof(BlocksObject, last_block), 0, NULL},
+    {"max_instructions", T_LONGLONG, offsetof(BlocksObject, max_instructions), 0, NULL},
+    {NULL}};
+
+static PyGetSetDef Blocks_getset[] = {
+    {"hook_address", (getter)Blocks_get_hook, NULL, NULL, NULL},
+    {"user_data", (getter)Blocks_get_self_ptr, NULL, NULL, NULL},
+    {NULL}};
+
+static PyMethodDef Blocks_methods[] = {
+    {"forget", (PyCFunction)Blocks_forget, METH_NOARGS, "forget the vetted blocks"},
+    {NULL}};
+
+static PyTypeObject BlocksType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Blocks",
+    .tp_basicsize = sizeof(BlocksObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The machine's block hook: instruction counting and vetting of new blocks.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Blocks_init,
+    .tp_dealloc = (destructor)Blocks_dealloc,
+    .tp_members = Blocks_members,
+    .tp_getset = Blocks_getset,
+    .tp_methods = Blocks_methods,
+};
+
 /* ===================================================================== module */
 
 static struct PyModuleDef hotmodule = {PyModuleDef_HEAD_INIT, "_hot",
@@ -1671,17 +2168,30 @@ static struct PyModuleDef hotmodule = {PyModuleDef_HEAD_INIT, "_hot",
 PyMODINIT_FUNC PyInit__hot(void)
 {
     if (PyType_Ready(&ShadowType) < 0 || PyType_Ready(&TapeType) < 0 ||
-        PyType_Ready(&ColumnType) < 0 || PyType_Ready(&HotType) < 0)
+        PyType_Ready(&ColumnType) < 0 || PyType_Ready(&HotType) < 0 ||
+        PyType_Ready(&BlocksType) < 0)
         return NULL;
+    LN2 = log(two);
+    LN10 = log(ten);
+    TWO_OVER_SQRTPI = two / sqrt(M_PI);
     PyObject *m = PyModule_Create(&hotmodule);
     if (!m)
+        return NULL;
+    PyObject *names = PyTuple_New(M_COUNT);
+    if (!names)
+        return NULL;
+    for (int i = 0; i < M_COUNT; i++)
+        PyTuple_SET_ITEM(names, i, PyUnicode_FromString(math_names[i]));
+    if (PyModule_AddObject(m, "MATH_RULES", names) < 0)
         return NULL;
     Py_INCREF(&ShadowType);
     Py_INCREF(&TapeType);
     Py_INCREF(&HotType);
+    Py_INCREF(&BlocksType);
     if (PyModule_AddObject(m, "Shadow", (PyObject *)&ShadowType) < 0 ||
         PyModule_AddObject(m, "Tape", (PyObject *)&TapeType) < 0 ||
-        PyModule_AddObject(m, "Hot", (PyObject *)&HotType) < 0) {
+        PyModule_AddObject(m, "Hot", (PyObject *)&HotType) < 0 ||
+        PyModule_AddObject(m, "Blocks", (PyObject *)&BlocksType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

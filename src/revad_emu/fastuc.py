@@ -117,11 +117,11 @@ class FastUc:
         self._keep.append(cfunc)
         return handle.value
 
-    def hook_code_c(self, fn_address: int, owner, begin: int = 1, end: int = 0) -> int:
-        """A code hook implemented in C (`fn_address`), called with `owner.user_data`;
-        owner is kept alive as long as the engine."""
+    def hook_c(self, htype: int, fn_address: int, owner, begin: int = 1, end: int = 0) -> int:
+        """A hook implemented in C (`fn_address`), called with `owner.user_data`; owner is
+        kept alive as long as the engine."""
         self._keep.append(owner)
-        return self.hook(4, ctypes.c_void_p(fn_address), begin, end,
+        return self.hook(htype, ctypes.c_void_p(fn_address), begin, end,
                          user_data=owner.user_data)
 
     def hook_code_raw(self, fn, begin: int = 1, end: int = 0) -> int:

@@ -19,7 +19,7 @@ import capstone
 from unicorn import UC_ARCH_X86, UC_MODE_64, Uc, UcError
 from unicorn import unicorn_const as UC
 
-from revad_emu import fastuc
+from revad_emu import compiled, fastuc
 from revad_emu.elf import ElfError, ElfFile, read_elf
 from revad_emu.errors import (
     BudgetExceeded,
@@ -124,6 +124,8 @@ class Machine:
             on_map=self._on_map)
         self.stats = RunStats()
         self._block_sizes: dict[int, tuple[int, int]] = {}
+        self._blocks = None  # the compiled block hook (compiled._hot.Blocks), when built
+        self._last_block = 0
         self._stop_error: BaseException | None = None
         self.fault: str | None = None
         self.term_signal: int | None = None
@@ -213,7 +215,7 @@ class Machine:
         for site in self.request_sites - self._request_hooks:
             self._request_hooks.add(site)
             self.fast.hook_code(self._guard(self._request_hit), site, site)
-        if self.stats.instructions:
+        if self._executed():
             self.uc.ctl_flush_tb()  # ctl_remove_cache over the whole space silently does nothing
 
     def _request_hit(self, addr: int, _size: int) -> None:
@@ -239,7 +241,17 @@ class Machine:
     def _install_hooks(self) -> None:
         f = self.fast
         f.hook_syscall(self._guard(self._syscall))
-        f.hook_block(self._guard(self._block))
+        if compiled.available():
+            lib = fastuc.ctypes.CDLL(fastuc.uclib._name)
+            stop = fastuc.ctypes.cast(lib.uc_emu_stop, fastuc.ctypes.c_void_p).value
+            self._blocks = compiled._hot.Blocks(f.h.value, stop, self._vet_block,
+                                                self._guard(self._tick),
+                                                self._guard(self._over_budget))
+            if self.max_instructions is not None:
+                self._blocks.max_instructions = self.max_instructions
+            f.hook_c(8, self._blocks.hook_address, self._blocks)
+        else:
+            f.hook_block(self._guard(self._block))
         f.hook_mem_invalid(self._guard(self._mem_invalid))
         f.hook(UC.UC_HOOK_INTR, fastuc.ctypes.CFUNCTYPE(
             None, fastuc.ctypes.c_void_p, fastuc.ctypes.c_uint32, fastuc.ctypes.c_void_p)(
@@ -250,14 +262,14 @@ class Machine:
         [begin, end] (all if begin > end). fn must catch its own exceptions and hand them to
         `fail` (ctypes would swallow them)."""
         h = self.fast.hook_code_raw(fn, begin, end)
-        if self.stats.instructions:
+        if self._executed():
             self.uc.ctl_flush_tb()
         return h
 
     def add_c_code_hook(self, fn_address: int, owner, begin: int = 1, end: int = 0) -> int:
-        """Like `add_raw_code_hook` for a callback written in C (see fastuc.hook_code_c)."""
-        h = self.fast.hook_code_c(fn_address, owner, begin, end)
-        if self.stats.instructions:
+        """Like `add_raw_code_hook` for a callback written in C (see fastuc.hook_c)."""
+        h = self.fast.hook_c(4, fn_address, owner, begin, end)
+        if self._executed():
             self.uc.ctl_flush_tb()
         return h
 
@@ -280,6 +292,38 @@ class Machine:
         f.set_gpr(0, ret)
         if self.kernel.exited:
             f.stop()
+
+    # The compiled block hook's callbacks (the Python `_block` below does all three itself).
+    def _vet_block(self, addr: int, size: int) -> int:
+        try:
+            return self._check_block(addr, size)
+        except BaseException as e:  # noqa: BLE001
+            self.fail(e)
+            return -1
+
+    def _tick(self) -> None:
+        self._sync_counts()
+        if self._interrupt:
+            raise Interrupted("interrupted (Ctrl-C)")
+        if self.progress is not None:
+            self.progress(self.stats.instructions, time.monotonic() - self._t0)
+
+    def _over_budget(self, addr: int) -> None:
+        self._sync_counts()
+        raise BudgetExceeded(
+            f"instruction budget exceeded: more than {self.max_instructions} instructions "
+            f"executed (at {self.describe(addr)}); raise --max-instructions")
+
+    def _executed(self) -> int:
+        """Instructions run so far (0: the emulation has not started)."""
+        self._sync_counts()
+        return self.stats.instructions
+
+    def _sync_counts(self) -> None:
+        if self._blocks is not None:
+            self.stats.instructions = self._blocks.instructions
+            self.stats.blocks_seen = self._blocks.blocks
+            self._last_block = self._blocks.last_block
 
     def _block(self, addr: int, size: int) -> None:
         known = self._block_sizes.get(addr)
@@ -323,6 +367,7 @@ class Machine:
                 UC.UC_MEM_WRITE_PROT: "write to read-only memory",
                 UC.UC_MEM_FETCH_PROT: "jump to non-executable memory"}.get(access, "access")
         if access in (UC.UC_MEM_FETCH_UNMAPPED, UC.UC_MEM_FETCH_PROT):
+            self._sync_counts()
             where = f"(came from {self.describe(self._last_block)})" if self._last_block else ""
             self.fault = f"invalid memory access: {kind} at {addr:#x} {where}".rstrip()
         else:
@@ -361,6 +406,7 @@ class Machine:
         finally:
             if old is not None:
                 signal.signal(signal.SIGINT, old)
+            self._sync_counts()
             self.stats.seconds = time.monotonic() - self._t0
             self.stats.syscalls = dict(self.kernel.counts)
             self.kernel.close_all()

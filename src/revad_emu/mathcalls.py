@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 
 from revad_emu import fastuc
+from revad_emu.compiled import _hot
 from revad_emu.libm import (
     COMPLEX,
     COMPLEX_REAL,
@@ -59,6 +60,8 @@ class MathCalls:
         self.untraced: list[tuple[int, int]] = []
         self._targets: dict[int, tuple | int | None] = {}
         self._following: set[int] = set()
+        if rec.hot is not None:
+            rec.hot.math_finish = self.finish_compiled
 
     def spec_at(self, addr: int) -> tuple[str, str] | None:
         for name in self.rec.m.symbols.names_at(addr):
@@ -283,6 +286,7 @@ class MathCalls:
         if info is _UNKNOWN:
             info = self._classify(target)
             self._targets[target] = info
+            self._publish(target, info)
         if type(info) is int:  # a stub: look where its GOT slot points now
             raw = self.fast.mem(info, 8)
             nxt = int.from_bytes(raw, "little") if raw else 0
@@ -294,6 +298,31 @@ class MathCalls:
             finally:
                 self._following.discard(target)
         return info
+
+    def _publish(self, target: int, info) -> None:
+        """Tell the compiled hook what the target is, if it can take such calls itself:
+        ordinary code, a PLT stub, or a scalar double/float function it has a rule for."""
+        hot = self.rec.hot
+        if hot is None:
+            return
+        if info is None:
+            hot.set_target(target, ("plain",))
+        elif type(info) is int:
+            hot.set_target(target, ("stub", info))
+        elif info[0] in _COMPILED_RULES and info[1] in ("d", "f"):
+            fn = info[0]
+            hot.set_target(target, ("fn", _COMPILED_RULES[fn], WIDTH[info[1]], RULES[fn][0],
+                                    op_code(f"libm:{fn}")))
+
+    def finish_compiled(self, fn: str, width: int, addr: int, ret: int, rsp: int,
+                        nodes: tuple[int, int], values: tuple[float, float]) -> None:
+        """The compiled hook's call whose rule needs Python (non-finite values: warnings)."""
+        try:
+            n = RULES[fn][0]
+            self.finish(Call(fn, "d" if width == 8 else "f", addr, ret, rsp, list(nodes[:n]),
+                             list(values[:n]), (0, 0)))
+        except BaseException as e:  # noqa: BLE001
+            self.rec.m.fail(e)
 
     def _classify(self, t: int):
         names = self.rec.m.symbols.names_at(t)
@@ -360,6 +389,8 @@ class MathCalls:
 
 
 _UNKNOWN = object()
+# Rules the compiled hook evaluates itself (the same formulas as libm.RULES, in C).
+_COMPILED_RULES = {fn: i for i, fn in enumerate(_hot.MATH_RULES)} if _hot is not None else {}
 
 # libm functions whose results carry no derivative (integers, environment): no warning.
 # What the C runtime itself calls in libm (initialisers, finalisers): never a math call.

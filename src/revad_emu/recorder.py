@@ -10,29 +10,20 @@ from __future__ import annotations
 
 import ctypes
 import math
-import os
 import struct
 from array import array
 from collections import Counter
 from collections.abc import Callable
 
 from revad_emu import fastuc
+from revad_emu.compiled import _hot
+from revad_emu.compiled import available as compiled_available
 from revad_emu.decode import Decoder, Insn, MemRef
 from revad_emu.errors import DerivativeError
 from revad_emu.shadow import Shadow
 from revad_emu.tape import HotTapeBuilder, TapeBuilder, op_code
 
-try:  # the compiled hot path; without it the pure-Python recorder below does everything
-    from revad_emu import _hot
-except ImportError:  # pragma: no cover - only without a C compiler at install time
-    _hot = None
-
 _INPUT = op_code("input")
-
-
-def compiled_available() -> bool:
-    """Is the compiled hot path built, and not switched off with REVAD_PURE_PYTHON=1?"""
-    return _hot is not None and os.environ.get("REVAD_PURE_PYTHON", "") in ("", "0")
 
 _unpack_d = struct.Struct("<d").unpack_from
 _unpack_f = struct.Struct("<f").unpack_from

@@ -162,18 +162,24 @@ def b_pop(rec, insn):
 
 
 def _target(rec, insn):
-    """(constant target or None, closure computing the target at run time)."""
+    """(constant target or None, closure computing the target at run time); the closure's
+    `spec` is (location spec, load from there?) for the compiled hook, or None."""
     op = insn.ops[0]
     if op.kind == "imm":
         t = op.imm & 0xFFFF_FFFF_FFFF_FFFF
-        return t, (lambda: t)
-    if op.kind == "reg" and op.reg.kind == "gpr":
+        fn = lambda: t  # noqa: E731
+        fn.spec = (("c", t), False)
+    elif op.kind == "reg" and op.reg.kind == "gpr" and op.reg.size == 8:
         i = op.reg.index
-        return None, (lambda: rec.fast.gpr(i))
-    if op.kind == "mem":
+        fn = lambda: rec.fast.gpr(i)  # noqa: E731
+        fn.spec = (("m", i, -1, 1, 0, 0), False)
+    elif op.kind == "mem":
         ea = rec.ea(op.mem, insn)
-        return None, (lambda: int.from_bytes(rec.fast.mem(ea(), 8) or b"\0" * 8, "little"))
-    return None, (lambda: 0)
+        fn = lambda: int.from_bytes(rec.fast.mem(ea(), 8) or b"\0" * 8, "little")  # noqa: E731
+        fn.spec = (ea.spec, True)
+    else:
+        return None, (lambda: 0)
+    return (t if op.kind == "imm" else None), fn
 
 
 def _needs_runtime(rec, const: int | None) -> bool:
@@ -207,7 +213,8 @@ def b_call(rec, insn):
             # stub's jump into libm is not mistaken for a call without a rule.
             math.begin(fn, prec, addr, ret, rsp - 8, name=name)
 
-    return h
+    spec = getattr(target, "spec", None)
+    return with_desc(h, ("call", *spec, False, ret)) if spec else h
 
 
 def b_jmp(rec, insn):
@@ -227,7 +234,8 @@ def b_jmp(rec, insn):
             ret = int.from_bytes(fast.mem(rsp, 8) or b"\0" * 8, "little")
             math.begin(fn, prec, addr, ret, rsp, name=name)
 
-    return h
+    spec = getattr(target, "spec", None)
+    return with_desc(h, ("call", *spec, True, 0)) if spec else h
 
 
 def b_leave(rec, insn):
