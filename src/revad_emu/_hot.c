@@ -936,7 +936,7 @@ typedef struct {
     uint64_t c; /* constant, or displacement */
 } Loc;
 
-enum { D_NOP = 1, D_MOVE, D_GEN, D_GUARD, D_BIN, D_UN, D_CALL };
+enum { D_NOP = 1, D_MOVE, D_GEN, D_GUARD, D_BIN, D_UN, D_CALL, D_REP };
 enum { MT_PLAIN = 1, MT_FN, MT_STUB }; /* what a call target is (kinds of the target map) */
 enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MIN, OP_MAX };
 enum { UN_SQRT, UN_CVT };
@@ -1587,6 +1587,7 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
             case D_GUARD: ok = run_guard(h, d); break;
             case D_BIN: ok = run_bin(h, d, addr); break;
             case D_UN: ok = run_un(h, d, addr); break;
+            case D_REP: ok = h->prev == addr; break; /* later iterations: done already */
             case D_CALL:
                 ok = run_call(h, d);
                 h->cc.addr = addr;
@@ -1681,6 +1682,7 @@ static int parse_spans(PyObject *seq, Span *out, uint8_t *count)
 
 /* set_desc(addr, desc): desc is one of
  *   ("nop",)
+ *   ("rep",)   -- a rep-prefixed string instruction: Python handles the first iteration
  *   ("move", (loc0, loc1, loc2), ((doff, n, src|None, soff), ...))
  *   ("gen", ((loc, n), ...) reads, ((loc, n), ...) writes, passive, x87)
  *   ("guard", reads, writes)   -- all reads passive: clear writes; else Python
@@ -1705,6 +1707,8 @@ static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
     Py_ssize_t n = PyTuple_GET_SIZE(spec);
     if (!strcmp(kind, "nop")) {
         d->kind = D_NOP;
+    } else if (!strcmp(kind, "rep")) {
+        d->kind = D_REP;
     } else if (!strcmp(kind, "move") && n == 3) {
         d->kind = D_MOVE;
         PyObject *ops = PySequence_Fast(PyTuple_GET_ITEM(spec, 1), "ops");

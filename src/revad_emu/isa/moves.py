@@ -382,7 +382,7 @@ def _string_op(rec, insn, kind: str):
             src = gpr(RSI)
             sh.copy(src + (total - width if not down else -(total - width)), gpr_loc(RAX), width)
 
-    return h
+    return with_desc(h, ("rep",)) if rep else h
 
 
 TABLE = {
