@@ -102,6 +102,59 @@ def s_blend(w):
     return b
 
 
+def s_blendv(w: int):
+    """blendvpd/blendvps/pblendvb: lane j (w bytes) from the source where lane j of xmm0 has
+    its sign bit set. The mask exists only at run time, so it is read before execution (an
+    active mask is fine: it selects, it carries no derivative)."""
+    def b(rec, insn):
+        d, s = insn.ops[0], insn.ops[1]
+        sfn = loc_fn(rec, insn, s)
+        if not _is_xmm(d) or sfn is None:
+            return rec.generic(rec, insn)
+        dloc = xmm_loc(d.reg.index)
+        sh = rec.sh
+        xmm = rec.fast.xmm_bytes
+
+        def h():
+            if not sh.slots:
+                return
+            src = sh.get(sfn(), 16)  # snapshot before writing (the source may be operand 0)
+            dst = sh.get(dloc, 16)
+            if src is None and dst is None:
+                return
+            mask = xmm(0)
+            out = list(dst or (None,) * 16)
+            for k in range(16):
+                if mask[k | (w - 1)] & 0x80:
+                    out[k] = src[k] if src else None
+            sh.put(dloc, out)
+        return h
+    return b
+
+
+def s_pshufb(rec, insn):
+    """pshufb: dst byte i = 0 if mask byte i has bit 7 set, else old dst byte (mask i & 15);
+    the mask (the source) is read before execution. A float moved whole keeps its node."""
+    d, s = insn.ops[0], insn.ops[1]
+    sfn, sread = _src(rec, insn, s)
+    if not _is_xmm(d) or sfn is None:
+        return rec.generic(rec, insn)
+    dloc = xmm_loc(d.reg.index)
+    sh = rec.sh
+
+    def h():
+        if not sh.slots:
+            return
+        old = sh.get(dloc, 16)
+        if old is None:
+            return  # every result byte is a passive dst byte or zero
+        mask = sread(sfn(), 16)
+        if mask is None:
+            return
+        sh.put(dloc, [None if m & 0x80 else old[m & 15] for m in mask])
+    return h
+
+
 def s_insertps(rec, insn):
     i = _imm(insn)
     s = insn.ops[1]
@@ -182,7 +235,9 @@ MOVES = {
     "movshdup": lambda rec, insn: mover(rec, insn, [(0, 4, 1, 4), (4, 4, 1, 4), (8, 4, 1, 12),
                                                     (12, 4, 1, 12)]),
     "shufpd": s_shufpd, "shufps": s_shufps, "pshufd": s_pshufd,
-    "blendpd": s_blend(8), "blendps": s_blend(4),
+    "blendpd": s_blend(8), "blendps": s_blend(4), "pblendw": s_blend(2),
+    "blendvpd": s_blendv(8), "blendvps": s_blendv(4), "pblendvb": s_blendv(1),
+    "pshufb": s_pshufb,
     "insertps": s_insertps, "extractps": s_extract(4), "pextrd": s_extract(4),
     "pextrq": s_extract(8), "pinsrd": s_insert(4), "pinsrq": s_insert(8),
     "pslldq": s_byteshift(True), "psrldq": s_byteshift(False), "palignr": s_palignr,
@@ -574,6 +629,74 @@ def combo(w: int, formulas, op: str = "add"):
     return b
 
 
+def dot(w: int):
+    """dppd/dpps: imm bits 4.. pick the products a_k*b_k, summed as the CPU does (dpps:
+    (p0+p1)+(p2+p3)); bits 0.. pick the lanes receiving the sum, the others get +0.0.
+    Products and partial sums are nodes; the final sum's value is read back after execution."""
+    mul, add = op_code("mul"), op_code("add")
+    lanes = 16 // w
+
+    def b(rec, insn):
+        ops = _dst_src(rec, insn)
+        if ops is None:
+            return rec.generic(rec, insn)
+        di, sfn, sread = ops
+        dloc = xmm_loc(di)
+        sh = rec.sh
+        xmm = rec.fast.xmm_bytes
+        addr = insn.address
+        imm = _imm(insn)
+        prods = [k * w for k in range(lanes) if imm >> (4 + k) & 1]
+        outs = [k * w for k in range(lanes) if imm >> k & 1]
+
+        def rnd(v: float) -> float:
+            v = _to_float(v) if w == 4 else v
+            return _flush(v, w) if rec.fp_mode == 1 else v
+
+        def node(p1: int, d1: float, p2: int, d2: float, v: float, code: int) -> int:
+            return rec.new_node(p1, d1 if p1 else 0.0, p2, d2 if p2 else 0.0, v, 0, w, addr,
+                                code) if p1 or p2 else 0
+
+        def h():
+            if not sh.slots:
+                return
+            sl = sfn()
+            na = [sh.node_at(dloc + o, w) for o in prods]
+            nb = [sh.node_at(sl + o, w) for o in prods]
+            if not outs or not any(na) and not any(nb):
+                sh.clear(dloc, 16)  # all lanes are written: with a passive sum, or +0.0
+                return
+            ra, rb = xmm(di), sread(sl, 16)
+            if rb is None:
+                return
+            p = [(0, 0.0)] * lanes  # (node, value) of each product, +0.0 when left out
+            for j, o in enumerate(prods):
+                pa = rec.operand_node(na[j], ra, o, w, addr, dloc + o)
+                pb = rec.operand_node(nb[j], rb, o, w, addr, sl + o)
+                x, y = value_of(ra, o, w), value_of(rb, o, w)
+                if rec.fp_mode == 1:
+                    x, y = _flush(x, w), _flush(y, w)
+                v = rnd(x * y)
+                p[o // w] = (node(pa, y, pb, x, v, mul), v)
+            if w == 4:  # t1 = p0 + p1, t2 = p2 + p3
+                (n0, v0), (n1, v1), (n2, v2), (n3, v3) = p
+                p = [(node(n0, 1.0, n1, 1.0, rnd(v0 + v1), add), 0.0),
+                     (node(n2, 1.0, n3, 1.0, rnd(v2 + v3), add), 0.0)]
+            top = (p[0][0], p[1][0])
+
+            def post():
+                n = node(top[0], 1.0, top[1], 1.0, value_of(xmm(di), outs[0], w), add)
+                sh.clear(dloc, 16)
+                for o in outs:
+                    sh.set_node(dloc + o, w, n)
+
+            rec.pending = post
+
+        return h
+
+    return b
+
+
 # -------------------------------------------------------------- sign-mask logic ops
 
 _NEG = {"abs": op_code("abs"), "neg": op_code("neg"), "negabs": op_code("negabs")}
@@ -745,6 +868,7 @@ ARITH.update({
     "pxor": logic("xor", None),
     "ucomisd": lambda rec, insn: False, "comisd": lambda rec, insn: False,
     "ucomiss": lambda rec, insn: False, "comiss": lambda rec, insn: False,
+    "dppd": dot(8), "dpps": dot(4),
     "roundsd": passive_lanes(8), "roundss": passive_lanes(4), "roundpd": passive_lanes(16),
     "roundps": passive_lanes(16),
     "cvttsd2si": passive_lanes(None), "cvtsd2si": passive_lanes(None),
