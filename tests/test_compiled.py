@@ -116,9 +116,10 @@ def test_machine_code_of_libm(monkeypatch):
 
 
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])
-def test_sse_intrinsics(monkeypatch, opt):
-    exe = build("sse/intrinsics.c", (opt, "-msse4.1"), static=True)
+@pytest.mark.parametrize("program,extra", [("intrinsics", []), ("intrinsics2", ["split"])])
+def test_sse_intrinsics(monkeypatch, opt, program, extra):
+    exe = build(f"sse/{program}.c", (opt, "-msse4.1"), static=True)
     import test_sse_rules as t
 
-    py, c = record_both(monkeypatch, exe, [repr(v) for v in t.A + t.F])
+    py, c = record_both(monkeypatch, exe, [repr(v) for v in t.A + t.F] + extra)
     assert_same(py, c)
