@@ -29,6 +29,7 @@ Methods:
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -62,74 +63,86 @@ BATCH_ELEMENTS = 1 << 24
 
 
 class _Window:
-    """Tape nodes lo..hi renumbered 1..m (local 0 = a passive dummy), with parents below lo
-    or passive redirected to the dummy with partial 0. Cached on the tape per (lo, hi)."""
+    """Tape nodes lo..hi renumbered 1..m (local 0 = a passive dummy). Cached on the tape per
+    (lo, hi).
+
+    `idx` (m+1, 2) holds the local parents, those below lo or passive sent to the dummy, and
+    `D` the partials: a view of the tape's, or, if some partial is inf or nan, a copy with the
+    dummy's entries zeroed. A finite partial towards the dummy is harmless: the dummy's
+    tangent stays 0 and its adjoint is never read. The rest (level schedule, depth counts,
+    CSR) is built on first use, so a first reverse sweep pays for one cast and one sum."""
 
     def __init__(self, tape: Tape, lo: int, hi: int) -> None:
         self.lo, self.hi = lo, hi
         self.m = m = hi - lo + 1
-        P = np.zeros((m + 1, 2), np.int64)
-        D = np.zeros((m + 1, 2))
-        pg = tape.parents[lo:hi + 1]
-        dead = pg < lo  # includes passive parent 0, as lo >= 1
-        P[1:] = np.where(dead, 0, pg - (lo - 1))
-        D[1:] = np.where(dead, 0.0, tape.partials[lo:hi + 1])
-        self.P, self.D = P, D
-        self.bad = not bool(np.isfinite(D).all())
-        self.live = np.flatnonzero(P[:, 0] | P[:, 1])  # nodes with a live parent
-        self.depth = tape.depth[lo - 1:hi + 1][self.live]
-        self.nlevels = int(np.count_nonzero(np.bincount(self.depth))) if len(self.live) else 0
+        idx = np.empty((m + 1, 2), np.intc)
+        np.subtract(tape.parents[lo - 1:hi + 1], lo - 1, out=idx, casting="unsafe")
+        if lo > 1:
+            np.maximum(idx, 0, out=idx)
+        D = tape.partials[lo - 1:hi + 1]
+        with np.errstate(invalid="ignore", over="ignore"):  # finite iff every term is,
+            self.bad = not np.isfinite(D.sum())               # bar overflow: one pass
+        if self.bad:
+            D = np.where(idx == 0, 0.0, D)
+            self.bad = not bool(np.isfinite(D).all())
+        self.idx, self.D = idx, D
+        self._tape_parents = tape.parents[lo - 1:hi + 1]  # views, for the level schedule
+        self._tape_depth = tape.depth[lo - 1:hi + 1]
         self._levels: tuple | None = None
         self._csr: tuple | None = None
+        self._eye: tuple[np.ndarray, np.ndarray] | None = None
+
+    @cached_property
+    def live(self) -> np.ndarray:
+        """Nodes with a live parent."""
+        return np.flatnonzero(self.idx[:, 0] | self.idx[:, 1])
+
+    @cached_property
+    def depth(self) -> np.ndarray:
+        """Depths of the live nodes."""
+        return self._tape_depth[self.live]
+
+    @cached_property
+    def level_sizes(self) -> np.ndarray:
+        """Number of live nodes at each depth that has any, shallowest first."""
+        counts = np.bincount(self.depth)
+        return counts[counts > 0]
+
+    @property
+    def nlevels(self) -> int:
+        return len(self.level_sizes)
 
     def levels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int]]]:
-        """Live nodes sorted by depth, their parents and partials in that order, and the
-        [start, end) slice of each level."""
+        """Live nodes sorted by depth, their local parents and partials in that order, and the
+        [start, end) slice of each level. Parents are gathered from the tape's intp array,
+        as numpy would convert C int indices on every fancy-indexing call."""
         if self._levels is None:
-            by_depth = np.argsort(self.depth)
-            order = self.live[by_depth]
-            cuts = np.flatnonzero(np.diff(self.depth[by_depth])) + 1
-            bounds = [0, *cuts.tolist(), len(order)]
-            self._levels = (order, np.take(self.P, order, axis=0),
-                            np.take(self.D, order, axis=0),
+            order = self.live[np.argsort(self.depth)]
+            P = np.take(self._tape_parents, order, axis=0)
+            if self.lo > 1:
+                P -= self.lo - 1
+                np.maximum(P, 0, out=P)
+            bounds = [0, *np.cumsum(self.level_sizes).tolist()]
+            self._levels = (order, P, np.take(self.D, order, axis=0),
                             list(zip(bounds[:-1], bounds[1:], strict=True)))
         return self._levels
 
     def csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """CSR arrays (data, indices, indptr; C int indices) of -L with its non-finite entries
+        """CSR arrays (data, indices, indptr; C int indices) of L with its non-finite entries
         set to 0, and the (child, parent) pairs of those entries, shape (r, 2).
 
-        Rows hold their live parents in increasing order, p1 == p2 merged. Read as CSC, the
-        same arrays are -L^T."""
+        Row k holds both parent slots of node k in tape order, dummy ones included: `idx`
+        and `D` as they are, no sort, no compaction, no copy. The solver takes duplicate and
+        zero entries as they come. Read as CSC, the same arrays are L^T."""
         if self._csr is None:
-            P, D = self.P, self.D
-            a, b = P[:, 0], P[:, 1]
-            swap = a > b
-            lo, hi = np.minimum(a, b), np.maximum(a, b)
-            dlo = np.where(swap, D[:, 1], D[:, 0])
-            dhi = np.where(swap, D[:, 0], D[:, 1])
-            same = lo == hi
-            dhi[same] += dlo[same]
-            keep = np.empty((self.m + 1, 2), bool)
-            np.logical_and(lo != 0, ~same, out=keep[:, 0])
-            np.not_equal(hi, 0, out=keep[:, 1])
-            cols2 = np.empty((self.m + 1, 2), np.intc)
-            cols2[:, 0], cols2[:, 1] = lo, hi
-            vals2 = np.empty((self.m + 1, 2))
-            np.negative(dlo, out=vals2[:, 0])
-            np.negative(dhi, out=vals2[:, 1])
-            cols, vals = cols2[keep], vals2[keep]
-            counts = keep.sum(axis=1, dtype=np.intc)
-            indptr = np.zeros(self.m + 2, np.intc)
-            np.cumsum(counts, out=indptr[1:])
-            bad = ~np.isfinite(vals) if self.bad else None
-            if bad is not None and bad.any():
-                removed = np.stack([np.repeat(np.arange(self.m + 1), counts)[bad], cols[bad]],
-                                   axis=1)
-                vals[bad] = 0.0
-            else:
-                removed = np.zeros((0, 2), np.int64)
-            self._csr = (vals, cols, indptr, removed)
+            data, indices = self.D.reshape(-1), self.idx.reshape(-1)
+            indptr = np.arange(0, 2 * self.m + 3, 2, dtype=np.intc)
+            removed = np.zeros((0, 2), np.intp)
+            if self.bad:
+                bad = ~np.isfinite(data)
+                removed = np.stack([np.flatnonzero(bad) // 2, indices[bad]], axis=1)
+                data = np.where(bad, 0.0, data)
+            self._csr = (data, indices, indptr, removed)
         return self._csr
 
     def solve(self, b: np.ndarray, forward: bool, pattern: bool = False) -> np.ndarray:
@@ -137,8 +150,10 @@ class _Window:
         partial, so x > 0 marks the nodes reached from b's nonzeros (b >= 0)."""
         data, indices, indptr, _ = self.csr()
         if pattern:
-            data = -np.ones_like(data)
-        return _unit_triangular_solve(data, indices, indptr, b, forward)
+            data = np.ones_like(data)
+        if self._eye is None and _gstrs is not None:
+            self._eye = _superlu_identity(self.m + 1)
+        return _unit_triangular_solve(data, indices, indptr, b, forward, self._eye)
 
 
 def _window(tape: Tape, lo: int, hi: int) -> _Window:
@@ -161,6 +176,8 @@ def choose_method(tape: Tape, seeds: int = 1, forward: bool = False) -> str:
 
 def _auto(w: _Window, seeds: int, forward: bool) -> str:
     ratio = AUTO_RATIO["forward" if forward else "reverse", _gstrs is not None]
+    if ratio == 0.0:  # levels only without live nodes (nlevels == 0): skip the depth scan
+        return "triangular" if w.idx[-1].any() or w.idx.any() else "levels"
     return "levels" if w.nlevels <= ratio * seeds * len(w.live) else "triangular"
 
 
@@ -260,28 +277,38 @@ def jacobian(tape: Tape, method: Method = "auto") -> np.ndarray:
     return J
 
 
-def _unit_triangular_solve(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
-                           b: np.ndarray, forward: bool) -> np.ndarray:
-    """x = (I + S)^-1 b (forward) or (I + S)^-T b, S strictly lower triangular given by CSR
-    arrays.
+def _superlu_identity(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """SuperLU's L factor for `_unit_triangular_solve`: diagonal -1 and the identity's
+    C int index array (row indices are its first n entries, column pointers all n + 1)."""
+    return np.full(n, -1.0), np.arange(n + 1, dtype=np.intc)
 
-    Read as CSC, the arrays are S^T, so both directions are the upper-triangular solve that
-    scipy's spsolve_triangular hands to SuperLU's gstrs (L = identity, U = I + S^T, with the
+
+def _unit_triangular_solve(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+                           b: np.ndarray, forward: bool,
+                           eye: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """x = (I - L)^-1 b (forward) or (I - L)^-T b, L strictly lower triangular given by CSR
+    arrays; `eye` is `_superlu_identity(n)`, made here if not given.
+
+    Read as CSC, the arrays are L^T, so both directions are the upper-triangular solve that
+    scipy's spsolve_triangular hands to SuperLU's gstrs (factor L = identity, U upper, the
     diagonal of U kept in L as SuperLU does), transposed or not. Calling gstrs directly skips
     spsolve_triangular's copies and diagonal rewrites: 0.03-0.04 s instead of 0.08-0.15 s per
-    10^6-node solve. If that private entry point is missing or changes, use the public one."""
+    10^6-node solve. We pass U = L^T - I (diagonal -1, the CSR arrays as they are) rather than
+    I - L^T, which would need a negated copy of L; gstrs then returns -x bit for bit, as it
+    only multiplies, subtracts and divides by -1, and IEEE rounding is symmetric in sign.
+    If that private entry point is missing or changes, use the public one."""
     n = len(indptr) - 1
     if _gstrs is not None:
         try:
-            one = np.ones(n)
-            eye_i = np.arange(n + 1, dtype=np.intc)
-            x, info = _gstrs("T" if forward else "N", n, n, one, eye_i[:n], eye_i,
+            diag, eye_i = eye if eye is not None else _superlu_identity(n)
+            x, info = _gstrs("T" if forward else "N", n, n, diag, eye_i[:n], eye_i,
                              n, len(data), data, indices, indptr, b)
             if info == 0:
-                return np.ascontiguousarray(x)
+                x = np.ascontiguousarray(x)
+                return np.negative(x, out=x)
         except (TypeError, ValueError, RuntimeError):
             pass
-    S = sparse.csr_array((data, indices, indptr), shape=(n, n))
+    S = sparse.csr_array((-data, indices, indptr), shape=(n, n))
     M = (sparse.eye_array(n, format="csr") + S).tocsr()
     if not forward:
         M = M.T.tocsr()
