@@ -356,6 +356,70 @@ static int sh_set_node(SMap *m, uint64_t loc, int w, int64_t node)
     return sh_put(m, loc, w, ents);
 }
 
+/* ===================================================================== address maps */
+/* uint64 -> uint64 open-addressing map (keys stored + 1, 0 = empty; no deletion): the
+ * descriptors by instruction address, call targets, vetted translation blocks. */
+
+typedef struct {
+    uint64_t *keys, *vals;
+    uint64_t cap, n;
+} UMap;
+
+static uint64_t *um_get(const UMap *u, uint64_t key)
+{
+    if (!u->cap)
+        return NULL;
+    uint64_t mask = u->cap - 1, i = mix64(key) & mask;
+    for (;;) {
+        if (u->keys[i] == key + 1)
+            return &u->vals[i];
+        if (!u->keys[i])
+            return NULL;
+        i = (i + 1) & mask;
+    }
+}
+
+/* Insert a key known to be absent. */
+static int um_put(UMap *u, uint64_t key, uint64_t val)
+{
+    if ((u->n + 1) * 2 > u->cap) {
+        uint64_t cap = u->cap ? u->cap * 2 : 1024;
+        uint64_t *keys = calloc(cap, 8), *vals = calloc(cap, 8);
+        if (!keys || !vals) {
+            free(keys);
+            free(vals);
+            return -1;
+        }
+        for (uint64_t j = 0; j < u->cap; j++)
+            if (u->keys[j]) {
+                uint64_t i = mix64(u->keys[j] - 1) & (cap - 1);
+                while (keys[i])
+                    i = (i + 1) & (cap - 1);
+                keys[i] = u->keys[j];
+                vals[i] = u->vals[j];
+            }
+        free(u->keys);
+        free(u->vals);
+        u->keys = keys;
+        u->vals = vals;
+        u->cap = cap;
+    }
+    uint64_t i = mix64(key) & (u->cap - 1);
+    while (u->keys[i])
+        i = (i + 1) & (u->cap - 1);
+    u->keys[i] = key + 1;
+    u->vals[i] = val;
+    u->n++;
+    return 0;
+}
+
+static void um_free(UMap *u)
+{
+    free(u->keys);
+    free(u->vals);
+    memset(u, 0, sizeof *u);
+}
+
 /* ===================================================================== Shadow type */
 
 typedef struct {
@@ -971,77 +1035,32 @@ typedef struct {
     uint64_t ret;
 } Desc;
 
-typedef struct {
-    uint64_t *keys; /* address + 1; 0 = empty */
-    Desc **vals;
-    uint64_t cap, n;
-} DMap;
+/* Descriptors by instruction address: a UMap whose values are Desc pointers it owns. */
+typedef UMap DMap;
 
-static Desc *dm_get(const DMap *d, uint64_t addr)
+static inline Desc *dm_get(const DMap *d, uint64_t addr)
 {
-    if (!d->cap)
-        return NULL;
-    uint64_t key = addr + 1, mask = d->cap - 1, i = mix64(addr) & mask;
-    for (;;) {
-        if (d->keys[i] == key)
-            return d->vals[i];
-        if (!d->keys[i])
-            return NULL;
-        i = (i + 1) & mask;
-    }
+    const uint64_t *v = um_get(d, addr);
+    return v ? (Desc *)(uintptr_t)*v : NULL;
 }
 
 static int dm_set(DMap *d, uint64_t addr, Desc *v)
 {
-    if ((d->n + 1) * 2 > d->cap) {
-        uint64_t cap = d->cap ? d->cap * 2 : 1024;
-        uint64_t *keys = calloc(cap, sizeof(uint64_t));
-        Desc **vals = calloc(cap, sizeof(Desc *));
-        if (!keys || !vals) {
-            free(keys);
-            free(vals);
-            return -1;
-        }
-        for (uint64_t j = 0; j < d->cap; j++) {
-            if (d->keys[j]) {
-                uint64_t i = mix64(d->keys[j] - 1) & (cap - 1);
-                while (keys[i])
-                    i = (i + 1) & (cap - 1);
-                keys[i] = d->keys[j];
-                vals[i] = d->vals[j];
-            }
-        }
-        free(d->keys);
-        free(d->vals);
-        d->keys = keys;
-        d->vals = vals;
-        d->cap = cap;
+    uint64_t *old = um_get(d, addr);
+    if (old) {
+        free((Desc *)(uintptr_t)*old);
+        *old = (uint64_t)(uintptr_t)v;
+        return 0;
     }
-    uint64_t key = addr + 1, mask = d->cap - 1, i = mix64(addr) & mask;
-    for (;;) {
-        if (d->keys[i] == key) {
-            free(d->vals[i]);
-            d->vals[i] = v;
-            return 0;
-        }
-        if (!d->keys[i]) {
-            d->keys[i] = key;
-            d->vals[i] = v;
-            d->n++;
-            return 0;
-        }
-        i = (i + 1) & mask;
-    }
+    return um_put(d, addr, (uint64_t)(uintptr_t)v);
 }
 
 static void dm_free(DMap *d)
 {
     for (uint64_t j = 0; j < d->cap; j++)
         if (d->keys[j])
-            free(d->vals[j]);
-    free(d->keys);
-    free(d->vals);
-    memset(d, 0, sizeof *d);
+            free((Desc *)(uintptr_t)d->vals[j]);
+    um_free(d);
 }
 
 /* ===================================================================== Hot type */
@@ -1981,76 +2000,18 @@ static PyTypeObject HotType = {
  * every 16384 blocks (Ctrl-C, progress) and when the instruction budget is exceeded. */
 
 typedef struct {
-    uint64_t *keys; /* address + 1 */
-    uint64_t *vals; /* size << 32 | instruction count */
-    uint64_t cap, n;
-} BMap;
-
-static uint64_t *bm_get(const BMap *b, uint64_t addr)
-{
-    if (!b->cap)
-        return NULL;
-    uint64_t key = addr + 1, mask = b->cap - 1, i = mix64(addr) & mask;
-    for (;;) {
-        if (b->keys[i] == key)
-            return &b->vals[i];
-        if (!b->keys[i])
-            return NULL;
-        i = (i + 1) & mask;
-    }
-}
-
-static int bm_set(BMap *b, uint64_t addr, uint64_t v)
-{
-    if ((b->n + 1) * 2 > b->cap) {
-        uint64_t cap = b->cap ? b->cap * 2 : 1024;
-        uint64_t *keys = calloc(cap, 8), *vals = calloc(cap, 8);
-        if (!keys || !vals) {
-            free(keys);
-            free(vals);
-            return -1;
-        }
-        for (uint64_t j = 0; j < b->cap; j++)
-            if (b->keys[j]) {
-                uint64_t i = mix64(b->keys[j] - 1) & (cap - 1);
-                while (keys[i])
-                    i = (i + 1) & (cap - 1);
-                keys[i] = b->keys[j];
-                vals[i] = b->vals[j];
-            }
-        free(b->keys);
-        free(b->vals);
-        b->keys = keys;
-        b->vals = vals;
-        b->cap = cap;
-    }
-    uint64_t *slot = bm_get(b, addr);
-    if (slot) {
-        *slot = v;
-        return 0;
-    }
-    uint64_t i = mix64(addr) & (b->cap - 1);
-    while (b->keys[i])
-        i = (i + 1) & (b->cap - 1);
-    b->keys[i] = addr + 1;
-    b->vals[i] = v;
-    b->n++;
-    return 0;
-}
-
-typedef struct {
     PyObject_HEAD void *uc;
     emu_stop_fn stop;
     PyObject *on_new, *on_tick, *on_budget;
     unsigned long long instructions, blocks, last_block;
     long long max_instructions; /* -1: no budget */
-    BMap known;
+    UMap known; /* block address -> size << 32 | instruction count */
 } BlocksObject;
 
 static void blocks_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
 {
     BlocksObject *b = (BlocksObject *)ud;
-    uint64_t *v = bm_get(&b->known, addr);
+    uint64_t *v = um_get(&b->known, addr);
     uint64_t count;
     if (v && (*v >> 32) == size) {
         count = *v & 0xFFFFFFFFULL;
@@ -2070,7 +2031,10 @@ static void blocks_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
             return;
         }
         count = (uint64_t)c;
-        bm_set(&b->known, addr, (uint64_t)size << 32 | count);
+        if (v)
+            *v = (uint64_t)size << 32 | count;
+        else
+            um_put(&b->known, addr, (uint64_t)size << 32 | count);
     }
     b->last_block = addr;
     b->instructions += count;
@@ -2109,8 +2073,7 @@ static int Blocks_init(BlocksObject *self, PyObject *args, PyObject *kw)
 
 static void Blocks_dealloc(BlocksObject *self)
 {
-    free(self->known.keys);
-    free(self->known.vals);
+    um_free(&self->known);
     Py_XDECREF(self->on_new);
     Py_XDECREF(self->on_tick);
     Py_XDECREF(self->on_budget);
@@ -2119,9 +2082,7 @@ static void Blocks_dealloc(BlocksObject *self)
 
 static PyObject *Blocks_forget(BlocksObject *self, PyObject *unused)
 {
-    free(self->known.keys);
-    free(self->known.vals);
-    memset(&self->known, 0, sizeof self->known);
+    um_free(&self->known);
     Py_RETURN_NONE;
 }
 

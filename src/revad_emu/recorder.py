@@ -278,37 +278,21 @@ class Recorder:
         self.fp_mode = 2 if mxcsr & 0x6000 else (1 if mxcsr & 0x8040 else 0)
 
     def _step(self, _uc, addr: int, size: int, _ud) -> None:
-        """Called from C before every instruction: never let an exception escape."""
-        try:
-            if self._disabled:
-                return
-            s = self._suppress
-            if s is not None:
-                if addr != s.ret or not self.math.returned(s):
-                    return
-                self.suppress = None
-                self.math.finish(s)
-            p = self._pending
-            if p is not None:
-                self._pending = None
-                p()
-            h = self.handlers.get(addr)
-            if h is None:
-                h = self._build(addr, size)
-            if h:
-                h()
+        """The pure-Python code hook (without the compiled one): called from C before
+        every instruction."""
+        if not self._disabled and self._py_step(addr, size):
             self._prev = addr
-        except BaseException as e:  # noqa: BLE001
-            self.m.fail(e)
 
-    def _py_step(self, addr: int, size: int) -> None:
-        """`_step` as the compiled hook calls it: for instructions without a descriptor,
-        ones whose descriptor met something unusual, and while a Python step is pending."""
+    def _py_step(self, addr: int, size: int) -> bool:
+        """Record one instruction: finish a suppressed math call returning here, run the
+        previous instruction's pending step, then this one's handler. The compiled hook calls
+        it for instructions it does not take itself. False: skipped (inside a math call).
+        Never lets an exception escape (ctypes would swallow it): the run stops instead."""
         try:
             s = self._suppress
             if s is not None:
                 if addr != s.ret or not self.math.returned(s):
-                    return
+                    return False
                 self.suppress = None
                 self.math.finish(s)
             p = self._pending
@@ -322,6 +306,7 @@ class Recorder:
                 h()
         except BaseException as e:  # noqa: BLE001
             self.m.fail(e)
+        return True
 
     def flush(self) -> None:
         p = self._pending
