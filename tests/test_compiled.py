@@ -30,7 +30,8 @@ STRESS_CASES = [
     ("adapt_simpson", "O3-static"), ("piecewise", "O2fm-static"), ("complex_c99", "O2-dyn"),
     ("variadic_misc", "O0-static"), ("vector_libm", "O3-static"),
     ("float_pair_return", "O2-static"), ("float_pair_arg", "O1-static"),
-    ("plt_passive_call", "O2-dyn"),
+    ("plt_passive_call", "O2-dyn"), ("calls_mix", "O2-dyn"), ("calls_mix", "O3-static"),
+    ("calls_mix", "O0-static"),
 ]
 
 

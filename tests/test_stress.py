@@ -152,6 +152,8 @@ CORPUS = [
          default=("O0-static", "O1-static", "O2-dyn")),
     Prog("plt_passive_call", "plt_passive_call.c", (1.5,), default=("O2-static", "O2-dyn")),
     Prog("csqrt_static", "csqrt_static.c", (0.6, -0.4), default=("O2-static", "O2-dyn")),
+    Prog("calls_mix", "calls_mix.c", (0.6, 1.3, -0.4),
+         default=("O0-static", "O2-dyn", "O3-static", "O2fm-static", "O2x87-dyn")),
 ]
 BY_NAME = {p.name: p for p in CORPUS}
 

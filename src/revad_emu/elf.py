@@ -89,6 +89,14 @@ class ElfFile:
         return plt_names(self.data)
 
     @cached_property
+    def pointer_slots(self) -> dict[int, str]:
+        """Link-time address of each GOT or data slot the dynamic linker fills with the address
+        of a named symbol (GLOB_DAT, JUMP_SLOT, R_X86_64_64). A pointer to an IFUNC such as
+        libm's `sin` holds the variant chosen at load time, which has no symbol of its own:
+        the slot it came from still names it."""
+        return got_symbols(self.data, (1, 6, 7))
+
+    @cached_property
     def lines(self) -> LineTable:
         return LineTable(self.path)
 
@@ -243,7 +251,10 @@ def _sections(data: bytes) -> list[tuple[str, tuple]]:
     return out
 
 
-def plt_names(data: bytes) -> dict[int, str]:
+def got_symbols(data: bytes, types: tuple[int, ...] = (6, 7)) -> dict[int, str]:
+    """Link-time address of each relocated pointer slot → the symbol it will hold, for the
+    relocation types given (default GLOB_DAT, JUMP_SLOT: the GOT; 1 = R_X86_64_64 adds
+    pointers in data, such as tables of function pointers)."""
     try:
         secs = _sections(data)
     except (struct.error, ValueError):
@@ -255,11 +266,20 @@ def plt_names(data: bytes) -> dict[int, str]:
         symoff = secs[link][1][4]
         stroff = secs[secs[link][1][6]][1][4]
         for r_off, r_info, _add in struct.iter_unpack("<QQq", data[off:off + size - size % 24]):
-            if (r_info & 0xFFFFFFFF) not in (6, 7):  # GLOB_DAT, JUMP_SLOT
+            if (r_info & 0xFFFFFFFF) not in types or not r_info >> 32:
                 continue
             st_name, = struct.unpack_from("<I", data, symoff + 24 * (r_info >> 32))
             a = stroff + st_name
             got[r_off] = data[a:data.index(b"\0", a)].decode(errors="replace")
+    return got
+
+
+def plt_names(data: bytes) -> dict[int, str]:
+    try:
+        secs = _sections(data)
+    except (struct.error, ValueError):
+        return {}
+    got = got_symbols(data)
     out: dict[int, str] = {}
     for name, (_n, _t, _f, addr, off, size, *_rest) in secs:
         if name not in (".plt", ".plt.sec", ".plt.got"):

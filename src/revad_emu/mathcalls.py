@@ -331,10 +331,23 @@ class MathCalls:
             if spec is not None:
                 return spec[0], spec[1], self.in_untraced(t), name
         if self.in_untraced(t):
+            name = self._pointer_name(t) if not names else None
+            if name is not None:  # a function pointer to an IFUNC-selected variant
+                fn, prec = SYMBOLS[name]
+                return fn, prec, True, name
             public = [n for n in names if not n.startswith("_")]
             return None, "d", True, (public or names or [f"{t:#x}"])[0]
         slot = self._got_slot(t)
         return slot  # GOT slot address of a stub, or None: ordinary code
+
+    def _pointer_name(self, t: int) -> str | None:
+        """The math function whose address the dynamic linker stored as t in some module's
+        GOT or data (see ElfFile.pointer_slots), or None."""
+        for _start, _end, base, elf in self.rec.m.symbols.modules():
+            for off, name in elf.pointer_slots.items():
+                if name in SYMBOLS and self.fast.mem(base + off, 8) == t.to_bytes(8, "little"):
+                    return name
+        return None
 
     def maybe_special(self, t: int) -> bool:
         """Could a call to t ever need interception (a math function, untraced code, a stub)?"""
