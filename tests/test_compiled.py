@@ -31,7 +31,8 @@ STRESS_CASES = [
     ("variadic_misc", "O0-static"), ("vector_libm", "O3-static"),
     ("float_pair_return", "O2-static"), ("float_pair_arg", "O1-static"),
     ("plt_passive_call", "O2-dyn"), ("calls_mix", "O2-dyn"), ("calls_mix", "O3-static"),
-    ("calls_mix", "O0-static"),
+    ("calls_mix", "O0-static"), ("cpp_mix", "O2-dyn"), ("c_misc", "O2x87-static"),
+    ("c_misc", "O3-dyn"),
 ]
 
 

@@ -152,6 +152,10 @@ CORPUS = [
          default=("O0-static", "O1-static", "O2-dyn")),
     Prog("plt_passive_call", "plt_passive_call.c", (1.5,), default=("O2-static", "O2-dyn")),
     Prog("csqrt_static", "csqrt_static.c", (0.6, -0.4), default=("O2-static", "O2-dyn")),
+    Prog("cpp_mix", "cpp_mix.cc", (0.7, 1.4, -0.3, 2.2), levels=NO_X87, language="c++",
+         default=("O0-dyn", "O2-static", "O3-dyn")),
+    Prog("c_misc", "c_misc.c", (0.8, -1.7, 2.6),
+         default=("O0-static", "O2-dyn", "O3-static", "O2x87-static")),
     Prog("calls_mix", "calls_mix.c", (0.6, 1.3, -0.4),
          default=("O0-static", "O2-dyn", "O3-static", "O2fm-static", "O2x87-dyn")),
 ]
