@@ -407,3 +407,16 @@ def test_abort_terminates_with_sigabrt(g: Guest) -> None:
 def test_exit_group_sets_status(g: Guest) -> None:
     assert g("exit_group", 258) == 0
     assert g.k.exited and g.k.exit_status == 2 and g.k.term_signal is None
+
+
+def test_address_space_reports_overwrites():
+    """Writes, maps and unmaps from the host side are reported (the recorder forgets the
+    derivatives of the bytes concerned)."""
+    mem = AddressSpace(Uc(UC_ARCH_X86, UC_MODE_64))
+    seen: list[tuple[int, int]] = []
+    mem.on_overwrite.append(lambda addr, size: seen.append((addr, size)))
+    base = mem.map(None, 0x3000, 3)
+    mem.write(base + 8, b"abcd")
+    mem.map(base + 0x1000, 0x1000, 3, fixed=True)
+    mem.unmap(base, 0x3000)
+    assert seen == [(base, 0x3000), (base + 8, 4), (base + 0x1000, 0x1000), (base, 0x3000)]

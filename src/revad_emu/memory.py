@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from unicorn import Uc, UcError
@@ -69,6 +70,9 @@ class AddressSpace:
         self.mmap_bottom = page_up(mmap_bottom)
         self._regions: list[Region] = []
         self._starts: list[int] = []
+        # Called with (addr, size) after the host side (the kernel layer) wrote, mapped or
+        # unmapped guest memory: layers above keep per-byte state (the recorder's shadow).
+        self.on_overwrite: list[Callable[[int, int], None]] = []
 
     # -- mappings ---------------------------------------------------------------------------
 
@@ -98,11 +102,15 @@ class AddressSpace:
         except UcError as e:
             raise MapError(f"unicorn refused to map {addr:#x}+{size:#x}: {e}") from None
         self._set(addr, addr + size, prot & PROT_MASK, name)
+        for cb in self.on_overwrite:  # fresh zero pages (a fixed map may replace old ones)
+            cb(addr, size)
         return addr
 
     def unmap(self, addr: int, size: int) -> None:
         """Remove whatever is mapped in the range (holes are fine, as for munmap)."""
         self._unmap(page_down(addr), page_up(addr + size) - page_down(addr))
+        for cb in self.on_overwrite:
+            cb(addr, size)
 
     def protect(self, addr: int, size: int, prot: int) -> None:
         """Change protection; the whole range must be mapped (else GuestMemoryError)."""
@@ -233,6 +241,8 @@ class AddressSpace:
             self.uc.mem_write(addr, bytes(data))
         except _ACCESS_ERRORS:
             raise GuestMemoryError(addr, len(data), True) from None
+        for cb in self.on_overwrite:
+            cb(addr, len(data))
 
     def read_cstr(self, addr: int, limit: int = 1 << 16) -> bytes:
         """Bytes up to (not including) the NUL; at most `limit` bytes if none is found."""

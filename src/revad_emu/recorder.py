@@ -72,20 +72,11 @@ class Recorder:
         self.table = isa.TABLE
         self.generic = isa.generic_handler
         # Memory written by the kernel (read(), fstat...) or unmapped loses its derivatives.
-        mem = machine.mem
-        orig_write, orig_unmap = mem.write, mem.unmap
-
-        def write(addr, data):
-            orig_write(addr, data)
-            if self.sh.slots:
-                self.sh.clear_range(addr, addr + len(data))
-
-        def unmap(addr, size):
-            orig_unmap(addr, size)
+        def overwritten(addr: int, size: int) -> None:
             if self.sh.slots:
                 self.sh.clear_range(addr, addr + size)
 
-        mem.write, mem.unmap = write, unmap
+        machine.mem.on_overwrite.append(overwritten)
         machine.kernel.on_copy = lambda src, dst, n: self.sh.copy(src, dst, n)
 
     def _init_python(self) -> None:
