@@ -96,8 +96,9 @@ def test_libm_functions(monkeypatch, precision, variant):
         assert seen[-1].hot.n_calls > 40  # the compiled path really took the calls
 
 
-def test_bit_trick_warnings(monkeypatch):
-    exe = build(test_libm.BITTRICK, ("-O2", "-g"), static=True)
+@pytest.mark.parametrize("source", [test_libm.BITTRICK, "libm/textround.c"])
+def test_bit_trick_warnings(monkeypatch, source):
+    exe = build(source, ("-O2", "-g"), static=True)
     py, c = record_both(monkeypatch, exe, ["1.25"])
     assert_same(py, c)
     assert any("bit trick" in w for w in c.warnings)

@@ -574,3 +574,17 @@ def test_sign_masks(flags, static):
         assert rec.stdout == run_native(exe, argv).stdout
         assert rec.warnings == [], rec.warnings
         np.testing.assert_array_equal(rec.jacobian(), signmask_jacobian(*point))
+
+
+@pytest.mark.parametrize("static", [True, False], ids=["static", "dyn"])
+def test_text_round_trip_warns(static):
+    """snprintf + strtod: the parsed number is made from integer digits; in static builds
+    (where printf's internals are known by name) as in dynamic ones the loss is reported at
+    the line that uses it, never silently."""
+    exe = build("libm/textround.c", ("-O2", "-g"), static=static)
+    rec = Emulator(exe, argv=["0.7"]).record()
+    assert rec.exit_code == 0
+    where = f"textround.c:{_marked_line('libm/textround.c', '/* TEXTROUND */')}"
+    assert any("bit trick" in w and where in w for w in rec.warnings), rec.warnings
+    J = rec.jacobian()
+    assert J[1, 0] == 3.0

@@ -156,6 +156,13 @@ CORPUS = [
          default=("O0-dyn", "O2-static", "O3-dyn")),
     Prog("c_misc", "c_misc.c", (0.8, -1.7, 2.6),
          default=("O0-static", "O2-dyn", "O3-static", "O2x87-static")),
+    Prog("mlp_softmax", "mlp_softmax.c", (0.3, -0.5, 0.8, 0.1),
+         default=("O2-static", "O3-dyn", "O2x87-static")),
+    Prog("cholesky", "cholesky.c", (0.3, -0.8, 1.1), default=("O0-dyn", "O3-static")),
+    Prog("fft_complex", "fft_complex.c", (0.4, 1.2, -0.7),
+         default=("O2-dyn", "O3-static", "O2fm-static")),
+    Prog("implicit_euler", "implicit_euler.f90", (0.04, 3.0), levels=("O0", "O2", "O3", "O2fm"),
+         language="fortran", default=("O2-static", "O3-dyn")),
     Prog("calls_mix", "calls_mix.c", (0.6, 1.3, -0.4),
          default=("O0-static", "O2-dyn", "O3-static", "O2fm-static", "O2x87-dyn")),
 ]

@@ -1164,9 +1164,9 @@ static int run_gen(HotObject *h, const Desc *d, uint64_t addr)
     int active = 0;
     for (int i = 0; i < d->nreads && !active; i++)
         active = sh_any(m, loc_eval(h, &d->reads[i].loc), d->reads[i].n);
-    if (active && !d->passive) {
-        if (d->x87)
-            return 0; /* Python warns */
+    if (active && d->x87 && !d->passive)
+        return 0; /* Python warns */
+    if (active && !d->x87) { /* bits of an active value: a taint (printf's too) */
         int64_t taint[32];
         for (int k = 0; k < 32; k++)
             taint[k] = -1 - (int64_t)addr;

@@ -86,9 +86,10 @@ def generic_handler(rec, insn: Insn):
         if active and x87 and not passive:
             rec.warn(addr, "x87", "x87 instruction on an active value: not differentiated yet; "
                                   "derivative dropped")
-        if active and not passive and not x87:
+        if active and not x87:
             # Integer arithmetic on a float's bits: the result carries a taint that warns
-            # if it ever flows into floating-point arithmetic or an output.
+            # if it ever flows into floating-point arithmetic or an output. (Inside printf
+            # and strtod too: text parsed back into a number must not look passive.)
             for loc, n in writes_t:
                 sh.put(loc, taint[:n])
             for fn, n in mem_w:

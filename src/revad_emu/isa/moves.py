@@ -512,7 +512,6 @@ def b_bytewise(rec, insn):
     sloc = s.reg.loc if s.kind == "reg" else None
     imm = s.imm & ((1 << (8 * n)) - 1) if s.kind == "imm" else 0
     taint = -1 - insn.address
-    passive = rec.in_passive_routine(insn.address)
 
     def h():
         if not sh.slots:
@@ -532,13 +531,13 @@ def b_bytewise(rec, insn):
             ab, bb = (a >> (8 * i)) & 0xFF, (b >> (8 * i)) & 0xFF
             if kind == "and":  # b is a constant mask
                 e = ea[i] if bb == 0xFF else None if bb == 0 else (
-                    None if ea[i] is None or passive else taint)
+                    None if ea[i] is None else taint)
             elif bb == 0:  # a zero byte may still be part of an active value: keep that
                 e = ea[i] if ea[i] is not None or ab else eb[i]
             elif ab == 0:
                 e = eb[i]
             else:
-                e = None if (ea[i] is None and eb[i] is None) or passive else taint
+                e = None if ea[i] is None and eb[i] is None else taint
             out.append(e)
         sh.put(dloc, out)
         if n == 4:

@@ -760,6 +760,14 @@ def logic(kind: str, w: int | None):
                 return
             o = 0
             for lw in lane_widths(sl):
+                ta = rec.taint_origin(dloc + o, lw)
+                tb = rec.taint_origin(sl + o, lw)
+                if ta is not None or tb is not None:
+                    # bits made from bits of an active value (text from printf, say) stay
+                    # tainted; the warning comes if they ever reach arithmetic or an output
+                    sh.put(dloc + o, (-1 - (ta if ta is not None else tb),) * lw)
+                    o += lw
+                    continue
                 na = rec.operand_node(sh.node_at(dloc + o, lw), ra, o, lw, addr, dloc + o)
                 nb = rec.operand_node(sh.node_at(sl + o, lw), rb, o, lw, addr, sl + o)
                 ba = int.from_bytes(ra[o:o + lw], "little")
