@@ -163,6 +163,10 @@ CORPUS = [
          default=("O2-dyn", "O3-static", "O2fm-static")),
     Prog("implicit_euler", "implicit_euler.f90", (0.04, 3.0), levels=("O0", "O2", "O3", "O2fm"),
          language="fortran", default=("O2-static", "O3-dyn")),
+    Prog("cpp_iostream", "cpp_iostream.cc", (0.5, 1.5, -0.25), levels=NO_X87, language="c++",
+         default=("O2-dyn", "O3-static")),
+    Prog("float_reduce", "float_reduce.c", (0.75, -0.5), precision="float",
+         fd_method="richardson", rtol=1e-3, default=("O3-static", "O2fm-dyn")),
     Prog("calls_mix", "calls_mix.c", (0.6, 1.3, -0.4),
          default=("O0-static", "O2-dyn", "O3-static", "O2fm-static", "O2x87-dyn")),
 ]
