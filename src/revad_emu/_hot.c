@@ -1285,7 +1285,7 @@ static int run_bin(HotObject *h, const Desc *d, uint64_t addr)
             int e;
             double fr = frexp(ac, &e);
             int magic = fr == 0.5 || fr == 0.75;
-            double big = w == 8 ? 1125899906842624.0 : 8388608.0;   /* 2^50, 2^23 */
+            double big = w == 8 ? 4503599627370496.0 : 8388608.0;   /* 2^52, 2^23 */
             double bigm = w == 8 ? 1099511627776.0 : 2097152.0;     /* 2^40, 2^21 */
             if ((magic ? ac >= bigm : ac >= big) && fabs(x) * 1048576.0 < ac) {
                 if (!magic)

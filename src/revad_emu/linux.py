@@ -282,6 +282,9 @@ class Kernel:
         # Called as on_copy(src, dst, n) when the kernel moves guest bytes (mremap), so a
         # layer above can move what it knows about them along.
         self.on_copy: Callable[[int, int, int], None] | None = None
+        # Called as on_output(fd, addr, n) before guest bytes leave through write/writev/
+        # pwrite64 (a layer above may note that what they carried is lost).
+        self.on_output: Callable[[int, int, int], None] | None = None
         self.exited = False
         self.exit_status: int | None = None
         self.term_signal: int | None = None
@@ -550,7 +553,12 @@ class Kernel:
 
     def sys_write(self, fd: int, buf: int, count: int, *_: int) -> int:
         f = self._file(fd)
+        self._output(fd, buf, min(count, MAX_IO))
         return self._write_file(f, self.mem.read(buf, min(count, MAX_IO)))
+
+    def _output(self, fd: int, addr: int, n: int) -> None:
+        if self.on_output is not None and n:
+            self.on_output(fd, addr, n)
 
     def _iovecs(self, iov: int, cnt: int) -> list[tuple[int, int]]:
         if _s32(cnt) < 0 or cnt > 1024:
@@ -572,7 +580,10 @@ class Kernel:
 
     def sys_writev(self, fd: int, iov: int, cnt: int, *_: int) -> int:
         f = self._file(fd)
-        data = b"".join(self.mem.read(b, n) for b, n in self._iovecs(iov, cnt))
+        vecs = self._iovecs(iov, cnt)
+        for b, n in vecs:
+            self._output(fd, b, n)
+        data = b"".join(self.mem.read(b, n) for b, n in vecs)
         return self._write_file(f, data) if data else 0
 
     def sys_pread64(self, fd: int, buf: int, count: int, offset: int, *_: int) -> int:
@@ -594,6 +605,7 @@ class Kernel:
             return -E.ESPIPE
         if f.kind == "mem":
             return -E.EBADF
+        self._output(fd, buf, min(count, MAX_IO))
         return os.pwrite(f.host_fd, self.mem.read(buf, min(count, MAX_IO)), _s64(offset))
 
     def sys_lseek(self, fd: int, offset: int, whence: int, *_: int) -> int:

@@ -77,6 +77,7 @@ class Recorder:
                 self.sh.clear_range(addr, addr + size)
 
         machine.mem.on_overwrite.append(overwritten)
+        machine.kernel.on_output = self._output
         machine.kernel.on_copy = lambda src, dst, n: self.sh.copy(src, dst, n)
 
     def _init_python(self) -> None:
@@ -112,6 +113,15 @@ class Recorder:
         self.hot = _hot.Hot(self.sh, ctape, self._py_step, f.h.value, fn("uc_reg_read"),
                             fn("uc_mem_read"), fn("uc_emu_stop"), fastuc.UC_GPR, fastuc.UC_XMM,
                             fastuc.UC_FS_BASE, fastuc.X.UC_X86_REG_GS_BASE)
+
+    def _output(self, fd: int, addr: int, n: int) -> None:
+        """Active values (not text made from them) leaving through write(): whatever is
+        read back later is passive, so say so once per call site."""
+        ents = self.sh.get(addr, n) if self.sh.slots else None
+        if ents and any(e is not None and e > 0 for e in ents):
+            self.warn(self.fast.reg(fastuc.UC_RIP), "io",
+                      f"active values written to file descriptor {fd}: their derivatives do "
+                      "not travel with them; anything read back from there is passive")
 
     # -- state the compiled hook reads -------------------------------------------------
     @property

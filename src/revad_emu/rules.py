@@ -46,6 +46,8 @@ UNARY = {
     "abs": lambda a: 1.0 if a >= 0 else -1.0,
     "negabs": lambda a: -1.0 if a >= 0 else 1.0,  # -|a| (or with the sign mask)
     "cvt": lambda a: 1.0,   # float <-> double: derivative 1 (values rounded)
+    "rcp": lambda a: -_div(_div(1.0, a), a),                      # 1/a
+    "rsqrt": lambda a: -0.5 * _div(_div(1.0, a), math.sqrt(a)) if a > 0 else math.nan,
     "copy": lambda a: 1.0,
 }
 

@@ -289,6 +289,95 @@ def _guard(ops, n: int) -> tuple:
     return ("guard", tuple(reg_span(op) or (fn.spec, n) for op, fn in ops), ())
 
 
+def b_cmpxchg(rec, insn):
+    """cmpxchg r/m, r (C11 atomics, OpenMP reductions): if the accumulator equals the
+    destination, the source moves there, else the destination moves to the accumulator.
+    Both values are known before the instruction runs. (capstone marks the destination as
+    read-only, so the generic handler would miss the write.)"""
+    d, s = insn.ops
+    fd, fs = loc_fn(rec, insn, d), loc_fn(rec, insn, s)
+    if fd is None or fs is None or d.size not in (1, 2, 4, 8):
+        return rec.generic(rec, insn)
+    n = d.size
+    mask = (1 << (8 * n)) - 1
+    fast, sh = rec.fast, rec.sh
+    is_reg = d.kind == "reg"
+
+    def h():
+        if not sh.slots:
+            return
+        dl = fd()
+        if is_reg:
+            cur = fast.gpr(d.reg.index) >> (8 * d.reg.offset) & mask
+        else:
+            cur = int.from_bytes(fast.mem(dl, n) or b"", "little")
+        if cur == fast.gpr(RAX) & mask:
+            sh.copy(fs(), dl, n)
+            if is_reg and n == 4:
+                sh.clear(dl + 4, 4)
+        else:
+            sh.copy(dl, gpr_loc(RAX), n)
+            if n == 4:
+                sh.clear(gpr_loc(RAX) + 4, 4)
+
+    return h
+
+
+def b_cmpxchg_wide(rec, insn):
+    """cmpxchg8b/cmpxchg16b m: rdx:rax against memory; equal: rcx:rbx stored, else loaded."""
+    (m,) = insn.ops
+    if m.kind != "mem":
+        return rec.generic(rec, insn)
+    half = 8 if insn.mnemonic == "cmpxchg16b" else 4
+    ea = rec.ea(m.mem, insn)
+    fast, sh = rec.fast, rec.sh
+    hm = (1 << (8 * half)) - 1
+    RBX, RDX = 3, 2
+
+    def h():
+        if not sh.slots:
+            return
+        a = ea()
+        cur = int.from_bytes(fast.mem(a, 2 * half) or b"", "little")
+        if cur == (fast.gpr(RDX) & hm) << (8 * half) | (fast.gpr(RAX) & hm):
+            sh.copy(gpr_loc(RBX), a, half)
+            sh.copy(gpr_loc(RCX), a + half, half)
+        else:
+            sh.copy(a, gpr_loc(RAX), half)
+            sh.copy(a + half, gpr_loc(RDX), half)
+            if half == 4:
+                sh.clear(gpr_loc(RAX) + 4, 4)
+                sh.clear(gpr_loc(RDX) + 4, 4)
+
+    return h
+
+
+def b_movx(rec, insn):
+    """movzx/movsx/movsxd: byte-wise copy loops (glibc's small fwrite, char loops) move a
+    float's bytes through them. The low bytes move; zero fill is passive; sign fill made from
+    an active byte is a taint (bits of an active value)."""
+    d, s = insn.ops
+    fs = loc_fn(rec, insn, s)
+    if d.kind != "reg" or d.reg.kind != "gpr" or fs is None or d.reg.offset:
+        return rec.generic(rec, insn)
+    n = s.size
+    span = 8 if d.size in (4, 8) else d.size  # a 32-bit write zero-extends
+    if n >= span:
+        return mover(rec, insn, [(0, span, 1, 0)])
+    move = mover(rec, insn, [(0, n, 1, 0), (n, span - n, None, 0)])
+    if insn.mnemonic == "movzx":
+        return move
+    sh, dloc, taint = rec.sh, gpr_loc(d.reg.index), -1 - insn.address
+
+    def h():
+        active = sh.slots and sh.any_active(fs(), n)
+        move()
+        if active:
+            sh.put(dloc + n, (taint,) * (span - n))
+
+    return with_desc(h, ("guard", ((fs.spec, n),), ((("c", dloc), span),)))
+
+
 _FLAG = {"c": 0, "p": 2, "z": 6, "s": 7, "o": 11}
 
 
@@ -387,7 +476,10 @@ def _string_op(rec, insn, kind: str):
 
 TABLE = {
     "mov": b_mov, "movabs": b_mov, "push": b_push, "pop": b_pop, "call": b_call, "jmp": b_jmp,
-    "leave": b_leave, "xchg": b_xchg,
+    "leave": b_leave, "xchg": b_xchg, "cmpxchg": b_cmpxchg, "lock cmpxchg": b_cmpxchg,
+    "cmpxchg8b": b_cmpxchg_wide, "cmpxchg16b": b_cmpxchg_wide,
+    "movzx": b_movx, "movsx": b_movx, "movsxd": b_movx,
+    "lock cmpxchg8b": b_cmpxchg_wide, "lock cmpxchg16b": b_cmpxchg_wide,
     **{f"cmov{cc}": b_cmov for cc in (
         "o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g")},
 }

@@ -155,6 +155,25 @@ def s_pshufb(rec, insn):
     return h
 
 
+def s_maskmov(rec, insn):
+    """maskmovdqu: bytes of operand 0 stored to [rdi] where the mask byte's top bit is set."""
+    d, m = insn.ops[0], insn.ops[1]
+    if not (_is_xmm(d) and _is_xmm(m)):
+        return rec.generic(rec, insn)
+    dloc, mi = xmm_loc(d.reg.index), m.reg.index
+    sh, fast = rec.sh, rec.fast
+
+    def h():
+        if not sh.slots:
+            return
+        src = sh.get(dloc, 16) or [None] * 16
+        base = fast.gpr(7)
+        for k, b in enumerate(fast.xmm_bytes(mi)):
+            if b & 0x80:
+                sh.put(base + k, [src[k]])
+    return h
+
+
 def s_insertps(rec, insn):
     i = _imm(insn)
     s = insn.ops[1]
@@ -169,8 +188,8 @@ def s_extract(w):
         i = _imm(insn)
         d = insn.ops[0]
         pieces = [(0, w, 1, (i % (16 // w)) * w)]
-        if d.kind == "reg" and d.reg.kind == "gpr" and w == 4:
-            pieces.append((4, 4, None, 0))
+        if d.kind == "reg" and d.reg.kind == "gpr" and w < 8:
+            pieces.append((w, 8 - w, None, 0))  # the 32-bit GPR write zero-extends
         return mover(rec, insn, pieces)
     return b
 
@@ -239,6 +258,8 @@ MOVES = {
     "blendvpd": s_blendv(8), "blendvps": s_blendv(4), "pblendvb": s_blendv(1),
     "pshufb": s_pshufb,
     "insertps": s_insertps, "extractps": s_extract(4), "pextrd": s_extract(4),
+    "pextrb": s_extract(1), "pextrw": s_extract(2), "movnti": s_move_full,
+    "maskmovdqu": lambda rec, insn: s_maskmov(rec, insn),
     "pextrq": s_extract(8), "pinsrd": s_insert(4), "pinsrq": s_insert(8),
     "pslldq": s_byteshift(True), "psrldq": s_byteshift(False), "palignr": s_palignr,
 }
@@ -304,7 +325,7 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
     # x + 1.5*2^52 (float: 1.5*2^23) rounds x to an integer: glibc's exp, sin, rint use it,
     # and the tape must see a step function there, not the identity (docs/derivatives.md).
     absorbs = op in ("add", "sub")
-    big = 2.0 ** 50 if w == 8 else 2.0 ** 23
+    big = 2.0 ** 52 if w == 8 else 2.0 ** 23  # ulp(C) >= 1: x's fraction is gone
     big_magic = 2.0 ** 40 if w == 8 else 2.0 ** 21  # 2^k or 1.5*2^k constants
 
     def b(rec, insn):
@@ -768,6 +789,12 @@ def logic(kind: str, w: int | None):
                     sh.put(dloc + o, (-1 - (ta if ta is not None else tb),) * lw)
                     o += lw
                     continue
+                if sh.node_at(dloc + o, lw) < 0 or sh.node_at(sl + o, lw) < 0:
+                    # pieces of a value (a float lane over half a double, say): the result
+                    # is a taint that warns only if it is used as a number
+                    sh.put(dloc + o, (-1 - addr,) * lw)
+                    o += lw
+                    continue
                 na = rec.operand_node(sh.node_at(dloc + o, lw), ra, o, lw, addr, dloc + o)
                 nb = rec.operand_node(sh.node_at(sl + o, lw), rb, o, lw, addr, sl + o)
                 ba = int.from_bytes(ra[o:o + lw], "little")
@@ -861,6 +888,10 @@ ARITH.update({
     "cvtss2sd": scalar_unop("cvt", 4, 8, unop("cvt", 4, 8, 1)),
     "cvtsd2ss": scalar_unop("cvt", 8, 4, unop("cvt", 8, 4, 1)),
     "cvtps2pd": unop("cvt", 4, 8, 2), "cvtpd2ps": unop("cvt", 8, 4, 2, zero_upper_from=8),
+    # gcc -ffast-math divides and takes 1/sqrt of floats with these plus a Newton step;
+    # Unicorn returns the exact 1/x, 1/sqrt(x) (the partial is taken of what it returns)
+    "rcpss": unop("rcp", 4, 4, 1), "rcpps": unop("rcp", 4, 4, 4),
+    "rsqrtss": unop("rsqrt", 4, 4, 1), "rsqrtps": unop("rsqrt", 4, 4, 4),
     "addsubpd": combo(8, [((0, 0, 1.0), (1, 0, -1.0)), ((0, 1, 1.0), (1, 1, 1.0))]),
     "addsubps": combo(4, [((0, j, 1.0), (1, j, -1.0 if j % 2 == 0 else 1.0)) for j in range(4)]),
     "haddpd": combo(8, [((0, 0, 1.0), (0, 1, 1.0)), ((1, 0, 1.0), (1, 1, 1.0))]),
