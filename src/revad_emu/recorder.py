@@ -117,11 +117,16 @@ class Recorder:
     def _output(self, fd: int, addr: int, n: int) -> None:
         """Active values (not text made from them) leaving through write(): whatever is
         read back later is passive, so say so once per call site."""
-        ents = self.sh.get(addr, n) if self.sh.slots else None
-        if ents and any(e is not None and e > 0 for e in ents):
-            self.warn(self.fast.reg(fastuc.UC_RIP), "io",
-                      f"active values written to file descriptor {fd}: their derivatives do "
-                      "not travel with them; anything read back from there is passive")
+        sh = self.sh
+        for off in range(0, n if sh.slots else 0, 1 << 16):  # big writes: chunk by chunk
+            m = min(1 << 16, n - off)
+            if not sh.any_active(addr + off, m):
+                continue
+            if any(e is not None and e > 0 for e in sh.get(addr + off, m)):
+                self.warn(self.fast.reg(fastuc.UC_RIP), "io",
+                          f"active values written to file descriptor {fd}: their derivatives "
+                          "do not travel with them; anything read back from there is passive")
+                return
 
     # -- state the compiled hook reads -------------------------------------------------
     @property
