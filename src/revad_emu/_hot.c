@@ -1220,6 +1220,16 @@ static inline int node_ok(const TapeObject *t, int64_t node, double v, int w)
     return node < t->n && t->width[node] == w && same_value(v, t->val[node]);
 }
 
+/* The bytes of an xmm register or memory source operand at location sl (nonzero: unmapped). */
+static int read_src(HotObject *h, const Desc *d, uint64_t sl, uint8_t *buf, uint64_t n)
+{
+    if (d->src.kind == 1 && sl >= XMM_BASE && sl < XMM_BASE + 32 * 16) {
+        h->rr(h->uc, h->xmm_ids[(sl - XMM_BASE) / 32], buf);
+        return 0;
+    }
+    return h->mr(h->uc, sl, buf, n);
+}
+
 /* ---- D_BIN: addsd/mulps & co. Values computed here exactly as SSE does under
  * round-to-nearest (FTZ/DAZ emulated); other rounding modes go to Python. ---- */
 static int run_bin(HotObject *h, const Desc *d, uint64_t addr)
@@ -1245,11 +1255,8 @@ static int run_bin(HotObject *h, const Desc *d, uint64_t addr)
         return 0;
     uint8_t ra[16], rb[16];
     h->rr(h->uc, h->xmm_ids[d->di], ra);
-    if (d->src.kind == 1 && sl >= XMM_BASE && sl < XMM_BASE + 32 * 16) {
-        h->rr(h->uc, h->xmm_ids[(sl - XMM_BASE) / 32], rb);
-    } else if (h->mr(h->uc, sl, rb, (uint64_t)w * lanes)) {
+    if (read_src(h, d, sl, rb, (uint64_t)w * lanes))
         return 1; /* unreadable: the instruction faults */
-    }
     double av[4], bv[4], rv[4];
     int step[4];
     const int mode1 = h->fp_mode == 1;
@@ -1342,11 +1349,8 @@ static int run_un(HotObject *h, const Desc *d, uint64_t addr)
     if (h->fp_mode == 2)
         return 0;
     uint8_t raw[16];
-    if (d->src.kind == 1 && sl >= XMM_BASE && sl < XMM_BASE + 32 * 16) {
-        h->rr(h->uc, h->xmm_ids[(sl - XMM_BASE) / 32], raw);
-    } else if (h->mr(h->uc, sl, raw, (uint64_t)w)) {
+    if (read_src(h, d, sl, raw, (uint64_t)w))
         return 1;
-    }
     double a = lane_value(raw, 0, w);
     if (!node_ok(h->tape, n, a, w))
         return 0;

@@ -48,7 +48,7 @@ class FastUc:
         self._keep: list = []  # callbacks must outlive the engine
         # The same C functions through a handle without argtypes: ctypes' argument
         # conversion halves the cost of a call (0.35 instead of 0.75 µs per register read).
-        raw = ctypes.CDLL(uclib._name)
+        raw = self._lib = ctypes.CDLL(uclib._name)
         self._read = raw.uc_reg_read
         self._write = raw.uc_reg_write
         self._batch = raw.uc_reg_read_batch
@@ -101,6 +101,10 @@ class FastUc:
         if self._memr(self.h, self._u64t(addr), buf, self._u64t(n)):
             return None
         return buf.raw[:n]
+
+    def c_address(self, name: str) -> int:
+        """Address of a Unicorn C API function, for hooks written in C that call it."""
+        return ctypes.cast(getattr(self._lib, name), ctypes.c_void_p).value
 
     def stop(self) -> None:
         uclib.uc_emu_stop(self.h)

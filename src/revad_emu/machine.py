@@ -242,9 +242,8 @@ class Machine:
         f = self.fast
         f.hook_syscall(self._guard(self._syscall))
         if compiled.available():
-            lib = fastuc.ctypes.CDLL(fastuc.uclib._name)
-            stop = fastuc.ctypes.cast(lib.uc_emu_stop, fastuc.ctypes.c_void_p).value
-            self._blocks = compiled._hot.Blocks(f.h.value, stop, self._vet_block,
+            self._blocks = compiled._hot.Blocks(f.h.value, f.c_address("uc_emu_stop"),
+                                                self._vet_block,
                                                 self._guard(self._tick),
                                                 self._guard(self._over_budget))
             if self.max_instructions is not None:
@@ -293,7 +292,7 @@ class Machine:
         if self.kernel.exited:
             f.stop()
 
-    # The compiled block hook's callbacks (the Python `_block` below does all three itself).
+    # The compiled block hook's callbacks (the Python `_block` below vets blocks itself).
     def _vet_block(self, addr: int, size: int) -> int:
         try:
             return self._check_block(addr, size)
@@ -335,14 +334,9 @@ class Machine:
         st.instructions += known[1]
         st.blocks_seen += 1
         if st.blocks_seen & 0x3FFF == 0:
-            if self._interrupt:
-                raise Interrupted("interrupted (Ctrl-C)")
-            if self.progress is not None:
-                self.progress(st.instructions, time.monotonic() - self._t0)
+            self._tick()
         if self.max_instructions is not None and st.instructions > self.max_instructions:
-            raise BudgetExceeded(
-                f"instruction budget exceeded: more than {self.max_instructions} instructions "
-                f"executed (at {self.describe(addr)}); raise --max-instructions")
+            self._over_budget(addr)
 
     def _check_block(self, addr: int, size: int) -> int:
         """Count the block's instructions and stop before any VEX instruction can run."""

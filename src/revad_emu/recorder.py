@@ -8,7 +8,6 @@ the first input is marked no code hook exists at all, so start-up code runs at f
 
 from __future__ import annotations
 
-import ctypes
 import math
 import struct
 from array import array
@@ -105,14 +104,10 @@ class Recorder:
         self.new_node = ctape.add  # same signature as the Python method
         self._ctape = ctape
         f = self.fast
-        lib = ctypes.CDLL(fastuc.uclib._name)
-
-        def fn(name: str) -> int:
-            return ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
-
-        self.hot = _hot.Hot(self.sh, ctape, self._py_step, f.h.value, fn("uc_reg_read"),
-                            fn("uc_mem_read"), fn("uc_emu_stop"), fastuc.UC_GPR, fastuc.UC_XMM,
-                            fastuc.UC_FS_BASE, fastuc.X.UC_X86_REG_GS_BASE)
+        self.hot = _hot.Hot(self.sh, ctape, self._py_step, f.h.value, f.c_address("uc_reg_read"),
+                            f.c_address("uc_mem_read"), f.c_address("uc_emu_stop"),
+                            fastuc.UC_GPR, fastuc.UC_XMM, fastuc.UC_FS_BASE,
+                            fastuc.X.UC_X86_REG_GS_BASE)
 
     def _output(self, fd: int, addr: int, n: int) -> None:
         """Active values (not text made from them) leaving through write(): whatever is

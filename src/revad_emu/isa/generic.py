@@ -11,6 +11,7 @@ from __future__ import annotations
 from capstone import CS_AC_READ, CS_AC_WRITE
 
 from revad_emu.decode import REGS, Insn
+from revad_emu.isa.moves import const_loc
 from revad_emu.shadow import gpr_loc, xmm_loc
 
 _ZERO_IDIOMS = {"xor", "sub", "pxor", "xorps", "xorpd", "psubq", "psubd", "pcmpgtq"}
@@ -38,7 +39,7 @@ def generic_handler(rec, insn: Insn):
         span = _reg_span(ops[0].reg, True)
         if span is None:
             return False
-        return clearer(rec, ("c", span[0]), lambda loc=span[0]: loc, span[1])
+        return clearer(rec, const_loc(span[0]), span[1])
     reads: set[tuple[int, int]] = set()
     writes: set[tuple[int, int]] = set()
     mem_r, mem_w = [], []
@@ -110,13 +111,14 @@ def generic_handler(rec, insn: Insn):
     return h
 
 
-def clearer(rec, spec: tuple, fn, n: int):
-    """Handler for an instruction whose result is always passive: forget n bytes at fn()."""
+def clearer(rec, fn, n: int):
+    """Handler for an instruction whose result is always passive: forget n bytes at fn()
+    (a location closure with its compiled-hook `spec`, see moves.loc_fn)."""
     sh = rec.sh
 
     def h():
         if sh.slots:
             sh.clear(fn(), n)
 
-    h.desc = ("gen", (), ((spec, n),), False, False)
+    h.desc = ("gen", (), ((fn.spec, n),), False, False)
     return h

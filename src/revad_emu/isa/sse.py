@@ -259,7 +259,7 @@ MOVES = {
     "pshufb": s_pshufb,
     "insertps": s_insertps, "extractps": s_extract(4), "pextrd": s_extract(4),
     "pextrb": s_extract(1), "pextrw": s_extract(2), "movnti": s_move_full,
-    "maskmovdqu": lambda rec, insn: s_maskmov(rec, insn),
+    "maskmovdqu": s_maskmov,
     "pextrq": s_extract(8), "pinsrd": s_insert(4), "pinsrq": s_insert(8),
     "pslldq": s_byteshift(True), "psrldq": s_byteshift(False), "palignr": s_palignr,
 }
@@ -748,8 +748,7 @@ def logic(kind: str, w: int | None):
             return rec.generic(rec, insn)
         if _is_xmm(s) and s.reg.index == d.reg.index:
             if kind in ("xor", "andn"):
-                loc = xmm_loc(d.reg.index)
-                return clearer(rec, ("c", loc), lambda: loc, 16)
+                return clearer(rec, const_loc(xmm_loc(d.reg.index)), 16)
             return False  # and/or with itself: unchanged
         sfn, sread = _src(rec, insn, s)
         if sfn is None:
@@ -781,22 +780,19 @@ def logic(kind: str, w: int | None):
                 return
             o = 0
             for lw in lane_widths(sl):
-                ta = rec.taint_origin(dloc + o, lw)
-                tb = rec.taint_origin(sl + o, lw)
-                if ta is not None or tb is not None:
+                ka, kb = sh.node_at(dloc + o, lw), sh.node_at(sl + o, lw)
+                if ka < 0 or kb < 0:
                     # bits made from bits of an active value (text from printf, say) stay
-                    # tainted; the warning comes if they ever reach arithmetic or an output
-                    sh.put(dloc + o, (-1 - (ta if ta is not None else tb),) * lw)
+                    # tainted with their origin; pieces of a value (a float lane over half a
+                    # double) become a taint here. Either warns only if used as a number.
+                    origin = rec.taint_origin(dloc + o, lw)
+                    if origin is None:
+                        origin = rec.taint_origin(sl + o, lw)
+                    sh.put(dloc + o, (-1 - (addr if origin is None else origin),) * lw)
                     o += lw
                     continue
-                if sh.node_at(dloc + o, lw) < 0 or sh.node_at(sl + o, lw) < 0:
-                    # pieces of a value (a float lane over half a double, say): the result
-                    # is a taint that warns only if it is used as a number
-                    sh.put(dloc + o, (-1 - addr,) * lw)
-                    o += lw
-                    continue
-                na = rec.operand_node(sh.node_at(dloc + o, lw), ra, o, lw, addr, dloc + o)
-                nb = rec.operand_node(sh.node_at(sl + o, lw), rb, o, lw, addr, sl + o)
+                na = rec.operand_node(ka, ra, o, lw, addr, dloc + o)
+                nb = rec.operand_node(kb, rb, o, lw, addr, sl + o)
                 ba = int.from_bytes(ra[o:o + lw], "little")
                 bb = int.from_bytes(rb[o:o + lw], "little")
                 if na and nb:
@@ -847,7 +843,7 @@ def passive_lanes(nbytes: int | None):
         n = nbytes if nbytes is not None else d.size
         if d.kind == "reg" and d.reg.kind == "gpr" and n == 4:
             n = 8
-        return clearer(rec, fn.spec, fn, n)
+        return clearer(rec, fn, n)
     return b
 
 
