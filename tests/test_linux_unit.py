@@ -420,3 +420,17 @@ def test_address_space_reports_overwrites():
     mem.map(base + 0x1000, 0x1000, 3, fixed=True)
     mem.unmap(base, 0x3000)
     assert seen == [(base, 0x3000), (base + 8, 4), (base + 0x1000, 0x1000), (base, 0x3000)]
+
+
+def test_dispatch_table_families() -> None:
+    """Every handled syscall belongs to exactly one family (or is refused by the sandbox)."""
+    from revad_emu.linux import DISPATCH, FAMILIES
+
+    fam = {SYSCALL_NAMES[nr]: f for nr, (f, _) in DISPATCH.items()}
+    assert fam["read"] == fam["openat"] == fam["getdents64"] == "files"
+    assert fam["mmap"] == fam["brk"] == fam["madvise"] == "memory"
+    assert fam["exit_group"] == fam["getpid"] == "process"
+    assert fam["rt_sigaction"] == fam["kill"] == "signals"
+    assert fam["clock_gettime"] == fam["nanosleep"] == "time"
+    assert fam["execve"] == fam["socket"] == "refused"
+    assert set(fam.values()) == {*FAMILIES, "refused"}

@@ -1,0 +1,211 @@
+"""System calls about the process itself: exit, ids, limits, system info; and signals."""
+
+from __future__ import annotations
+
+import errno as E
+import os
+import resource
+import struct
+import time
+
+from .abi import (
+    _SIG_IGNORED,
+    _SIG_STOPPING,
+    GUEST_PID,
+    GUEST_PPID,
+    MAX_IO,
+    SIGKILL,
+    SIGSTOP,
+    _s32,
+)
+from .sandbox import _Refused
+
+_UTSNAME = b"".join(
+    s.ljust(65, b"\0") for s in (b"Linux", b"revad", b"6.1.0", b"#1 SMP", b"x86_64", b"(none)")
+)
+
+
+class ProcessCalls:
+    """Kernel part: process system calls (a mixin of `Kernel`)."""
+
+    def sys_exit(self, status: int, *_: int) -> int:
+        self.exited, self.exit_status = True, status & 0xFF
+        return 0
+
+    sys_exit_group = sys_exit
+
+    def sys_arch_prctl(self, code: int, addr: int, *_: int) -> int:
+        if code == 0x1002:  # ARCH_SET_FS
+            self.set_fs_base(addr)
+            return 0
+        if code == 0x1003:  # ARCH_GET_FS
+            self.mem.write_u64(addr, self.get_fs_base())
+            return 0
+        return -E.EINVAL
+
+    def sys_set_tid_address(self, *_: int) -> int:
+        return GUEST_PID
+
+    def sys_set_robust_list(self, head: int, length: int, *_: int) -> int:
+        return 0 if length == 24 else -E.EINVAL
+
+    def sys_rseq(self, *_: int) -> int:
+        return -E.ENOSYS  # glibc then runs without restartable sequences
+
+    def sys_getpid(self, *_: int) -> int:
+        return GUEST_PID
+
+    sys_gettid = sys_getpid
+
+    def sys_getppid(self, *_: int) -> int:
+        return GUEST_PPID
+
+    def sys_getuid(self, *_: int) -> int:
+        return os.getuid()
+
+    sys_geteuid = sys_getuid
+
+    def sys_getgid(self, *_: int) -> int:
+        return os.getgid()
+
+    sys_getegid = sys_getgid
+
+    def sys_prlimit64(self, pid: int, res: int, new: int, old: int, *_: int) -> int:
+        if _s32(pid) not in (0, GUEST_PID):
+            return -E.ESRCH
+        if res not in self._rlimits:
+            return -E.EINVAL
+        if old:
+            self.mem.write(old, struct.pack("<QQ", *self._rlimits[res]))
+        if new:
+            soft, hard = struct.unpack("<QQ", self.mem.read(new, 16))
+            if soft > hard:
+                return -E.EINVAL
+            self._rlimits[res] = (soft, hard)
+        return 0
+
+    def sys_getrlimit(self, res: int, ptr: int, *_: int) -> int:
+        return self.sys_prlimit64(0, res, 0, ptr)
+
+    def sys_setrlimit(self, res: int, ptr: int, *_: int) -> int:
+        return self.sys_prlimit64(0, res, ptr, 0)
+
+    def sys_getrusage(self, who: int, buf: int, *_: int) -> int:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        tv = [int(t) for x in (ru.ru_utime, ru.ru_stime) for t in divmod(x * 1e6, 1e6)]
+        self.mem.write(buf, struct.pack("<4q14q", *tv, ru.ru_maxrss, *[0] * 13))
+        return 0
+
+    def sys_times(self, buf: int, *_: int) -> int:
+        t = os.times()
+        if buf:
+            self.mem.write(buf, struct.pack("<4q", int(t.user * 100), int(t.system * 100), 0, 0))
+        return int(time.monotonic() * 100)
+
+    def sys_uname(self, buf: int, *_: int) -> int:
+        self.mem.write(buf, _UTSNAME)
+        return 0
+
+    def sys_sysinfo(self, buf: int, *_: int) -> int:
+        gib = 1 << 30
+        info = struct.pack("<q3Q6QHHI2QI", int(time.monotonic()), 0, 0, 0,
+                           8 * gib, 4 * gib, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1)  # fmt: skip
+        self.mem.write(buf, info.ljust(112, b"\0"))
+        return 0
+
+    def sys_sched_getaffinity(self, pid: int, size: int, mask: int, *_: int) -> int:
+        if size < 8 or size % 8:
+            return -E.EINVAL
+        self.mem.write(mask, struct.pack("<Q", 1))  # one CPU
+        return 8
+
+    def sys_sched_yield(self, *_: int) -> int:
+        return 0
+
+    def sys_getrandom(self, buf: int, count: int, flags: int, *_: int) -> int:
+        n = min(count, MAX_IO)
+        if n and not self.mem.is_mapped(buf, n):
+            return -E.EFAULT
+        self.mem.write(buf, self._rng.randbytes(n))
+        return n
+
+
+class SignalCalls:
+    """Kernel part: signals, stored but never delivered (a mixin of `Kernel`)."""
+
+    def sys_rt_sigaction(self, sig: int, act: int, oact: int, size: int, *_: int) -> int:
+        if size != 8 or not 1 <= sig <= 64:
+            return -E.EINVAL
+        if oact:
+            self.mem.write(oact, self._sigactions.get(sig, bytes(32)))
+        if act:
+            if sig in (SIGKILL, SIGSTOP):
+                return -E.EINVAL
+            self._sigactions[sig] = self.mem.read(act, 32)  # stored, never delivered
+        return 0
+
+    def sys_rt_sigprocmask(self, how: int, new: int, old: int, size: int, *_: int) -> int:
+        if size != 8:
+            return -E.EINVAL
+        if old:
+            self.mem.write_u64(old, self._sigmask)
+        if new:
+            v = self.mem.read_u64(new)
+            if how == 0:
+                self._sigmask |= v
+            elif how == 1:
+                self._sigmask &= ~v
+            elif how == 2:
+                self._sigmask = v
+            else:
+                return -E.EINVAL
+            self._sigmask &= ~((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)))
+        return 0
+
+    def sys_sigaltstack(self, ss: int, oss: int, *_: int) -> int:
+        if oss:
+            self.mem.write(oss, self._altstack)
+        if ss:
+            self._altstack = self.mem.read(ss, 24)
+        return 0
+
+    def _signal_self(self, sig: int) -> int:
+        """Deliver a signal to ourselves: a default fatal action ends the process."""
+        if sig == 0:
+            return 0
+        if not 1 <= sig <= 64:
+            return -E.EINVAL
+        handler = struct.unpack_from("<Q", self._sigactions.get(sig, bytes(32)))[0]
+        if handler == 1 or (handler == 0 and sig in _SIG_IGNORED | _SIG_STOPPING):
+            return 0
+        if handler != 0:
+            self._note(f"signal {sig}: handler at {handler:#x} not run: signal delivery is "
+                       "not emulated")  # fmt: skip
+            return 0
+        self.exited, self.term_signal = True, sig
+        return 0
+
+    def sys_kill(self, pid: int, sig: int, *_: int) -> int:
+        if _s32(pid) in (0, GUEST_PID):
+            return self._signal_self(_s32(sig))
+        raise _Refused(E.EPERM, f"kill({_s32(pid)}, {_s32(sig)}) refused: "
+                                "signals to other processes are not allowed")  # fmt: skip
+
+    def sys_tgkill(self, tgid: int, tid: int, sig: int, *_: int) -> int:
+        if _s32(tgid) == GUEST_PID:
+            return self.sys_tkill(tid, sig)
+        return self.sys_kill(tgid, sig)
+
+    def sys_tkill(self, tid: int, sig: int, *_: int) -> int:
+        if _s32(tid) != GUEST_PID:
+            return -E.ESRCH
+        return self._signal_self(_s32(sig))
+
+    def sys_futex(self, uaddr: int, op: int, val: int, *_: int) -> int:
+        cmd = op & 0x7F
+        if cmd in (0, 9):  # WAIT, WAIT_BITSET: no other thread could ever wake us
+            self.mem.read(uaddr, 4)  # EFAULT as the kernel would
+            return -E.EAGAIN
+        if cmd in (1, 3, 4, 5, 10):  # WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAKE_BITSET
+            return 0
+        return -E.ENOSYS
