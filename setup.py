@@ -1,5 +1,6 @@
-"""The compiled hot path (`revad_emu._hot`) is optional: without a C compiler the package
-falls back to the pure-Python recorder, which gives the same tapes, only slower."""
+"""The compiled extensions are optional: `_hot` (the recorder's hot path) and `_sweep` (the
+sweep loops). Without a C compiler the package falls back to the pure-Python reference code,
+which gives the same tapes and derivatives, only slower."""
 
 from setuptools import Extension, setup
 
@@ -7,4 +8,6 @@ from setuptools import Extension, setup
 FLAGS = ["-O2", "-fno-strict-aliasing", "-ffp-contract=off"]
 
 setup(ext_modules=[Extension("revad_emu._hot", sources=["src/revad_emu/_hot.c"],
+                             extra_compile_args=FLAGS, optional=True),
+                   Extension("revad_emu._sweep", sources=["src/revad_emu/_sweep.c"],
                              extra_compile_args=FLAGS, optional=True)])

@@ -4,7 +4,7 @@ Shapes: wide = parents anywhere before the node (shallow), local = parents withi
 1,000 nodes, chain = a running sum (one level per node). "cold" includes building the cached
 per-tape plan (window, level schedule or CSR matrix); "warm" reuses it (best of --repeat).
 
-    python benchmarks/bench_sweep.py [--nodes N] [--methods loop,levels,triangular,auto]
+    python benchmarks/bench_sweep.py [--nodes N] [--methods loop,levels,triangular,compiled,auto]
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def timed(f, *args) -> tuple[float, np.ndarray]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nodes", type=int, default=1_000_000)
-    ap.add_argument("--methods", default="loop,levels,triangular,auto")
+    ap.add_argument("--methods", default="loop,levels,triangular,compiled,auto")
     ap.add_argument("--shapes", default="wide,local,chain")
     ap.add_argument("--seeds", default="1,8")
     ap.add_argument("--repeat", type=int, default=3, help="warm time = best of this many")

@@ -10,7 +10,7 @@ from revad_emu import sweep
 from revad_emu.sweep import jacobian, jvp, vjp
 from revad_emu.tape import Tape, TapeBuilder, op_code
 
-METHODS = ["loop", "levels", "triangular", "auto"]
+METHODS = ["loop", "levels", "triangular", "compiled", "auto"]
 SHAPES = ["wide", "local", "chain"]
 
 
@@ -208,6 +208,7 @@ def test_jacobian_in_batches(tape: Tape, monkeypatch) -> None:
 
 
 def test_auto_picks_by_depth(monkeypatch) -> None:
+    monkeypatch.setattr(sweep, "sweep_module", lambda: None)  # the choice without _sweep.c
     wide = random_tape("wide", n=20000, n_in=50, seed=5)
     chain = random_tape("chain", n=3000, seed=5)
     assert sweep.choose_method(wide, forward=True) == "levels"
@@ -223,3 +224,27 @@ def test_bad_arguments() -> None:
         vjp(t, np.zeros(len(t.outputs) + 1))
     with pytest.raises(ValueError):
         jvp(t, np.zeros(len(t.inputs)), method="nope")  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(sweep.sweep_module() is None, reason="compiled sweeps not built")
+@pytest.mark.parametrize("shape", SHAPES)
+def test_compiled_is_bit_identical_to_loop(shape: str) -> None:
+    """The compiled loops are the Python reference loops' twins: same operations, same order."""
+    t = random_tape(shape, n=2000, seed=11)
+    rng = np.random.default_rng(3)
+    Y = rng.normal(size=(3, len(t.outputs)))
+    X = rng.normal(size=(3, len(t.inputs)))
+    Y[1, 2:] = 0.0  # zero seeds exercise the zero convention
+    np.testing.assert_array_equal(vjp(t, Y, "compiled"), vjp(t, Y, "loop"))
+    np.testing.assert_array_equal(jvp(t, X, "compiled"), jvp(t, X, "loop"))
+    np.testing.assert_array_equal(vjp(t, Y[0], "compiled"), vjp(t, Y[0], "loop"))
+    assert sweep.choose_method(t) == "compiled"
+
+
+def test_compiled_without_extension_runs_the_loop(monkeypatch) -> None:
+    t = random_tape("wide", n=500, seed=2)
+    Y = np.ones(len(t.outputs))
+    want = vjp(t, Y, "loop")
+    monkeypatch.setattr(sweep, "sweep_module", lambda: None)
+    np.testing.assert_array_equal(vjp(t, Y, "compiled"), want)
+    assert sweep.choose_method(t) != "compiled"
