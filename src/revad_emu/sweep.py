@@ -22,8 +22,8 @@ Methods:
 - "levels": level scheduling on the recorded depths; one gather (forward) or scatter-add
   (reverse) per depth level. Per-node work plus ~3 µs per level (~7 µs with 8 seeds): fast
   on shallow tapes, 100x slower than "triangular" on a chain.
-- "triangular": SuperLU's sparse triangular solve (the one behind
-  scipy.sparse.linalg.spsolve_triangular) on the CSR/CSC form of L; cost independent of depth.
+- "triangular": scipy.sparse.linalg.spsolve_triangular (SuperLU) on the CSR/CSC form of L;
+  cost independent of depth.
 - "compiled": the reference loops compiled (`_sweep.c`), bit-identical to "loop" and
   ~100x faster: no per-tape plan to build, ~5-10 ns per node and seed on one core.
 - "auto": "compiled" when the extension is built (and REVAD_PURE_PYTHON is not set);
@@ -36,13 +36,6 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.linalg import spsolve_triangular
-
-try:  # the routine behind spsolve_triangular; see _unit_triangular_solve
-    from scipy.sparse.linalg._dsolve._superlu import gstrs as _gstrs
-except ImportError:  # pragma: no cover
-    _gstrs = None
 
 from revad_emu.compiled import sweep_module
 from revad_emu.tape import Tape
@@ -50,17 +43,11 @@ from revad_emu.tape import Tape
 Method = Literal["auto", "loop", "levels", "triangular", "compiled"]
 METHODS = ("auto", "loop", "levels", "triangular", "compiled")
 
-# "auto" uses levels while (number of levels) <= ratio * seeds * (active nodes), the ratio
-# keyed by (direction, direct SuperLU call available). Measured with benchmarks/bench_sweep.py
-# on 10^6-node tapes (2 cores, numpy 2.4, scipy 1.17), warm, 1 and 8 seeds:
-# - direct solve: reverse 0.02-0.03 s per seed on every shape, levels 0.05 s at best (its
-#   scatter-add is the slower half), so reverse never picks levels; forward levels is on a
-#   par at 38 levels (0.025 vs 0.029 s), loses at 1 seed and wins at 8 seeds with 4,900
-#   levels (0.027 vs 0.018 s; 0.15 vs 0.19 s): break-even near 0.002 levels per node-seed.
-# - public spsolve_triangular (copies, diagonal rewrites): 0.07-0.13 s per seed, so levels
-#   wins up to ~0.02 levels per node-seed at ~3 µs per level.
-AUTO_RATIO = {("forward", True): 0.002, ("reverse", True): 0.0,
-              ("forward", False): 0.01, ("reverse", False): 0.01}
+# Without the compiled loops, "auto" uses levels while (number of levels) <= ratio * seeds *
+# (active nodes). Measured with benchmarks/bench_sweep.py on 10^6-node tapes (2 cores, numpy
+# 2.4, scipy 1.17), warm, 1 and 8 seeds: scipy's spsolve_triangular takes 0.07-0.13 s per
+# seed, so levels (~3 µs per level) wins up to ~0.01 levels per node-seed.
+AUTO_RATIO = 0.01
 
 # Jacobians are computed in batches of seeds so a batch holds at most this many adjoints.
 BATCH_ELEMENTS = 1 << 24
@@ -94,7 +81,6 @@ class _Window:
         self._tape_depth = tape.depth[lo - 1:hi + 1]
         self._levels: tuple | None = None
         self._csr: tuple | None = None
-        self._eye: tuple[np.ndarray, np.ndarray] | None = None
 
     @cached_property
     def live(self) -> np.ndarray:
@@ -155,9 +141,7 @@ class _Window:
         data, indices, indptr, _ = self.csr()
         if pattern:
             data = np.ones_like(data)
-        if self._eye is None and _gstrs is not None:
-            self._eye = _superlu_identity(self.m + 1)
-        return _unit_triangular_solve(data, indices, indptr, b, forward, self._eye)
+        return _unit_triangular_solve(data, indices, indptr, b, forward)
 
 
 def _window(tape: Tape, lo: int, hi: int) -> _Window:
@@ -187,10 +171,7 @@ def choose_method(tape: Tape, seeds: int = 1, forward: bool = False) -> str:
 
 
 def _auto(w: _Window, seeds: int, forward: bool) -> str:
-    ratio = AUTO_RATIO["forward" if forward else "reverse", _gstrs is not None]
-    if ratio == 0.0:  # levels only without live nodes (nlevels == 0): skip the depth scan
-        return "triangular" if w.idx[-1].any() or w.idx.any() else "levels"
-    return "levels" if w.nlevels <= ratio * seeds * len(w.live) else "triangular"
+    return "levels" if w.nlevels <= AUTO_RATIO * seeds * len(w.live) else "triangular"
 
 
 def _span(tape: Tape) -> tuple[int, int] | None:
@@ -299,37 +280,15 @@ def jacobian(tape: Tape, method: Method = "auto") -> np.ndarray:
     return J
 
 
-def _superlu_identity(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """SuperLU's L factor for `_unit_triangular_solve`: diagonal -1 and the identity's
-    C int index array (row indices are its first n entries, column pointers all n + 1)."""
-    return np.full(n, -1.0), np.arange(n + 1, dtype=np.intc)
-
-
 def _unit_triangular_solve(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
-                           b: np.ndarray, forward: bool,
-                           eye: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                           b: np.ndarray, forward: bool) -> np.ndarray:
     """x = (I - L)^-1 b (forward) or (I - L)^-T b, L strictly lower triangular given by CSR
-    arrays; `eye` is `_superlu_identity(n)`, made here if not given.
+    arrays, with scipy's public sparse triangular solver (SuperLU). scipy is imported here:
+    the compiled loops need none of it, and it costs 0.3 s to import."""
+    from scipy import sparse
+    from scipy.sparse.linalg import spsolve_triangular
 
-    Read as CSC, the arrays are L^T, so both directions are the upper-triangular solve that
-    scipy's spsolve_triangular hands to SuperLU's gstrs (factor L = identity, U upper, the
-    diagonal of U kept in L as SuperLU does), transposed or not. Calling gstrs directly skips
-    spsolve_triangular's copies and diagonal rewrites: 0.03-0.04 s instead of 0.08-0.15 s per
-    10^6-node solve. We pass U = L^T - I (diagonal -1, the CSR arrays as they are) rather than
-    I - L^T, which would need a negated copy of L; gstrs then returns -x bit for bit, as it
-    only multiplies, subtracts and divides by -1, and IEEE rounding is symmetric in sign.
-    If that private entry point is missing or changes, use the public one."""
     n = len(indptr) - 1
-    if _gstrs is not None:
-        try:
-            diag, eye_i = eye if eye is not None else _superlu_identity(n)
-            x, info = _gstrs("T" if forward else "N", n, n, diag, eye_i[:n], eye_i,
-                             n, len(data), data, indices, indptr, b)
-            if info == 0:
-                x = np.ascontiguousarray(x)
-                return np.negative(x, out=x)
-        except (TypeError, ValueError, RuntimeError):
-            pass
     S = sparse.csr_array((-data, indices, indptr), shape=(n, n))
     M = (sparse.eye_array(n, format="csr") + S).tocsr()
     if not forward:
