@@ -28,6 +28,7 @@ from revad_emu.errors import (
     UnsupportedInstruction,
 )
 from revad_emu.linux import Kernel
+from revad_emu.linux.sandbox import path_list
 from revad_emu.memory import AddressSpace
 from revad_emu.process import (
     AT_BASE,
@@ -100,7 +101,7 @@ class Machine:
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  *, stdin: bytes | None = b"", stdout: Callable[[bytes], None] | None = None,
                  stderr: Callable[[bytes], None] | None = None, allow_write=(),
-                 tty_fds=(), max_instructions: int | None = None,
+                 allow_read=None, tty_fds=(), max_instructions: int | None = None,
                  progress: Callable[[int, float], None] | None = None):
         self.path = os.path.abspath(path)
         self.exe: ElfFile = read_elf(path)
@@ -118,7 +119,7 @@ class Machine:
         self.kernel = Kernel(
             self.mem, exe_path=self.path, stdin=stdin,
             stdout=stdout or self.out.extend, stderr=stderr or self.err.extend,
-            allow_write=allow_write, tty_fds=tty_fds,
+            allow_write=allow_write, allow_read=self._loader_read(allow_read), tty_fds=tty_fds,
             set_fs_base=lambda v: self.fast.set_reg(fastuc.UC_FS_BASE, v),
             get_fs_base=lambda: self.fast.reg(fastuc.UC_FS_BASE),
             on_map=self._on_map)
@@ -139,6 +140,15 @@ class Machine:
         self._install_hooks()
 
     # -- set-up ------------------------------------------------------------------------
+    def _loader_read(self, allow_read):
+        """allow_read plus what this program's loader needs: its interpreter, and the
+        LD_LIBRARY_PATH directories of the guest's environment (None: no restriction)."""
+        if allow_read is None:
+            return None
+        extra = [self.exe.interp] if self.exe.interp else []
+        extra += [d for d in str(self.env.get("LD_LIBRARY_PATH", "")).split(":") if d]
+        return [*path_list(allow_read, "allow_read"), *extra]
+
     def _setup_cpu(self) -> None:
         # Linux starts processes with these; Unicorn starts with zeros (DESIGN §2).
         self.fast.set_reg(fastuc.UC_MXCSR, 0x1F80)

@@ -51,7 +51,7 @@ from .abi import (
     _s64,
 )
 from .fds import OpenFile
-from .sandbox import _HIDDEN, _NO_WRITE, _Refused
+from .sandbox import _HIDDEN, _NO_READ, _NO_WRITE, _Refused
 
 # ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN, B38400|CS8|CREAD, OPOST|ONLCR, ICRNL|IXON
 _TERMIOS = struct.pack("<4IB", 0x500, 0x5, 0xBF, 0x8A3B, 0) + bytes(
@@ -271,9 +271,8 @@ class FileCalls:
             if sub != "exe":
                 raise _Refused(E.ENOENT, f"{desc} refused: {_HIDDEN}")
             real = self.exe_path
-        elif writing and not self._writable(real):
-            raise _Refused(E.EACCES, f"{desc} refused: {_NO_WRITE}")
-        hfd = os.open(real, flags | O_CLOEXEC, mode & 0o7777 & ~self.umask)
+        hfd = self._open_host(desc, real, sub is not None, writing, flags,
+                              mode & 0o7777 & ~self.umask)  # fmt: skip
         try:
             is_dir = S.S_ISDIR(os.fstat(hfd).st_mode)
         except OSError:
@@ -284,6 +283,25 @@ class FileCalls:
         except OSError:
             os.close(hfd)
             raise
+
+    def _open_host(self, desc: str, real: str, own: bool, writing: bool, flags: int,
+                   mode: int) -> int:  # fmt: skip
+        """A host fd for the resolved path `real`, as the policy allows."""
+        if own:  # /proc/self/exe: the program itself
+            return os.open(real, flags | O_CLOEXEC, mode)
+        if writing:
+            if not self._writable(real):
+                raise _Refused(E.EACCES, f"{desc} refused: {_NO_WRITE}")
+            return self._open_in(self.allow_write, real, flags, mode)
+        if self.allow_read is None:
+            return os.open(real, flags | O_CLOEXEC, mode)
+        if self._readable(real):
+            return self._open_in(self._read_roots, real, flags, mode)
+        if os.path.isdir(real):  # a directory may be opened, not listed (getdents64)
+            return os.open(real, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, mode)
+        if not os.path.lexists(real):
+            raise _err(E.ENOENT)
+        raise _Refused(E.EACCES, f"{desc} refused: {_NO_READ}")
 
     def sys_close(self, fd: int, *_: int) -> int:
         self._file(fd)
@@ -457,6 +475,8 @@ class FileCalls:
         if not f.is_dir:
             return -E.ENOTDIR
         if f.dirents is None:
+            if not self._readable(f.path):
+                raise _Refused(E.EACCES, f"getdents64({f.path!r}) refused: {_NO_READ}")
             st = os.fstat(f.host_fd)
             f.dirents = [(b".", st.st_ino, 4), (b"..", st.st_ino, 4)]
             with os.scandir(f.host_fd) as it:
@@ -479,23 +499,25 @@ class FileCalls:
         return old
 
     def sys_unlink(self, path: int, *_: int) -> int:
-        os.unlink(self._write_target("unlink", AT_FDCWD, path))
-        return 0
+        return self._unlink("unlink", AT_FDCWD, path, 0)
 
     def sys_rmdir(self, path: int, *_: int) -> int:
-        os.rmdir(self._write_target("rmdir", AT_FDCWD, path))
-        return 0
+        return self._unlink("rmdir", AT_FDCWD, path, AT_REMOVEDIR)
 
     def sys_unlinkat(self, dirfd: int, path: int, flags: int, *_: int) -> int:
-        real = self._write_target("unlinkat", dirfd, path)
-        (os.rmdir if flags & AT_REMOVEDIR else os.unlink)(real)
+        return self._unlink("unlinkat", dirfd, path, flags)
+
+    def _unlink(self, call: str, dirfd: int, path: int, flags: int) -> int:
+        with self._write_parent(call, dirfd, path) as (pfd, name):
+            (os.rmdir if flags & AT_REMOVEDIR else os.unlink)(name, dir_fd=pfd)
         return 0
 
     def sys_mkdir(self, path: int, mode: int, *_: int) -> int:
         return self.sys_mkdirat(AT_FDCWD, path, mode)
 
     def sys_mkdirat(self, dirfd: int, path: int, mode: int, *_: int) -> int:
-        os.mkdir(self._write_target("mkdir", dirfd, path), mode & 0o7777 & ~self.umask)
+        with self._write_parent("mkdir", dirfd, path, removes=False) as (pfd, name):
+            os.mkdir(name, mode & 0o7777 & ~self.umask, dir_fd=pfd)
         return 0
 
     def sys_rename(self, old: int, new: int, *_: int) -> int:
@@ -508,8 +530,9 @@ class FileCalls:
                       *_: int) -> int:  # fmt: skip
         if flags:
             return -E.EINVAL
-        src = self._write_target("rename", olddir, old)
-        os.rename(src, self._write_target("rename", newdir, new))
+        with self._write_parent("rename", olddir, old) as (sfd, sname):
+            with self._write_parent("rename", newdir, new) as (dfd, dname):
+                os.rename(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd)
         return 0
 
     def sys_truncate(self, path: int, length: int, *_: int) -> int:
@@ -517,7 +540,11 @@ class FileCalls:
         real, sub = self._lookup(AT_FDCWD, p)
         if sub is not None or not self._writable(real):
             raise _Refused(E.EACCES, f"truncate({p!r}) refused: {_NO_WRITE}")
-        os.truncate(real, _s64(length))
+        fd = self._open_in(self.allow_write, real, O_WRONLY)
+        try:
+            os.ftruncate(fd, _s64(length))
+        finally:
+            os.close(fd)
         return 0
 
     def sys_ftruncate(self, fd: int, length: int, *_: int) -> int:
