@@ -21,10 +21,9 @@ try:
 except ImportError:  # not installed: use the source tree
     sys.path.insert(0, str(ROOT / "src"))
 
-from test_linux_unit import AT_FDCWD, NR, O_CREAT, O_WRONLY, Guest  # noqa: E402
-
 from revad_emu import Emulator  # noqa: E402
 from revad_emu.linux import sandbox  # noqa: E402
+from test_linux_unit import AT_FDCWD, NR, O_CREAT, O_WRONLY, Guest  # noqa: E402
 
 O_RDONLY, O_DIRECTORY = 0, 0o200000
 
@@ -160,3 +159,122 @@ def test_no_read_cli_dynamic_program(tmp_path: Path) -> None:
     res = cli("--no-read", "--no-ad", str(cxx))
     assert res.returncode == native.returncode and res.stdout == native.stdout, res.stderr
     assert "refused" not in res.stderr, res.stderr
+
+
+# -- 3, 4, 6, 7: host memory follows what the guest uses --------------------------------------
+
+LIMITED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+from revad_emu.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    sys.stderr.write("maxrss_kib=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.exit(code)
+"""
+
+
+def limited_cli(*args: str, limit_gib: int = 4, timeout: float = 120):
+    """The CLI in a child process whose address space is capped; returns (result, peak RSS
+    in MiB)."""
+    script = LIMITED.format(limit=limit_gib << 30)
+    res = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                         env=cli_env(), stdin=subprocess.DEVNULL, timeout=timeout)  # fmt: skip
+    rss = [int(ln.split("=")[1]) for ln in res.stderr.splitlines() if ln.startswith("maxrss_kib=")]
+    return res, (rss[0] / 1024 if rss else float("inf"))
+
+
+@pytest.fixture(scope="module")
+def memory_prog() -> Path:
+    return build("harden/memory.c", ("-O2",), static=True)
+
+
+@pytest.mark.parametrize("case", ["bigsplit", "devzero", "mremap"])
+def test_host_rss_follows_touched_pages(memory_prog: Path, case: str) -> None:
+    """1 GiB mappings touched in a few pages: mprotect/munmap of one page, MADV_DONTNEED,
+    mmap of /dev/zero (and ENODEV for /dev/urandom), mremap growth."""
+    native = subprocess.run([str(memory_prog), case], capture_output=True, text=True)
+    res, rss = limited_cli("--no-ad", str(memory_prog), case)
+    assert res.returncode == native.returncode == 0, res.stderr
+    assert res.stdout == native.stdout
+    assert rss < 300, f"peak RSS {rss:.0f} MiB"
+
+
+def test_huge_maps_then_enomem_exit_normally(memory_prog: Path) -> None:
+    """64 GiB mappings fail (address-space limit), 2 GiB ones come and go, then mmaps fail
+    with ENOMEM: the program exits 0 as natively, not with a Unicorn UC_ERR_NOMEM."""
+    assert subprocess.run([str(memory_prog), "hugefail"]).returncode == 0
+    res, _ = limited_cli("--no-ad", str(memory_prog), "hugefail", limit_gib=8)
+    assert res.returncode == 0 and res.stdout == "hugefail ok\n", res.stderr
+
+
+def test_file_mapping_reads_only_its_pages(memory_prog: Path, tmp_path: Path) -> None:
+    """2000 one-page mmaps of a 64 MiB file: neither the mapping nor the symbol look-up reads
+    the whole file each time."""
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        f.truncate(64 << 20)
+        f.seek(4096)
+        f.write(bytes(range(256)) * 16)
+    native = subprocess.run([str(memory_prog), "filemap", str(big)], capture_output=True,
+                            text=True)  # fmt: skip
+    res, rss = limited_cli("--no-ad", str(memory_prog), "filemap", str(big), timeout=60)
+    assert res.returncode == 0 and res.stdout == native.stdout, res.stderr
+    assert rss < 300
+
+
+@pytest.mark.parametrize("dev", ["/dev/zero", "/dev/urandom"])
+def test_device_as_program_or_interpreter(tmp_path: Path, dev: str) -> None:
+    """PROG or PT_INTERP naming a character device: one error line, nothing read."""
+    res, rss = limited_cli(dev, timeout=30)
+    assert res.returncode == 125 and "not a regular file" in res.stderr, res.stderr
+    hello = build("run/hello.c").read_bytes()
+    interp = b"/lib64/ld-linux-x86-64.so.2"
+    assert interp in hello and len(dev) < len(interp)
+    prog = tmp_path / "hello-dev-interp"
+    prog.write_bytes(hello.replace(interp, dev.encode().ljust(len(interp), b"\0")))
+    prog.chmod(0o755)
+    res, rss = limited_cli(str(prog), timeout=30)
+    assert res.returncode == 125 and "not a regular file" in res.stderr, res.stderr
+    assert rss < 300
+
+
+def test_realloc_moves_derivatives_in_bounded_memory(tmp_path: Path) -> None:
+    """A 256 MiB block holding derivatives grows to 512 MiB through mremap: the shadow moves
+    without 8 bytes per byte moved."""
+    import json
+
+    prog = build("harden/realloc_ad.c", ("-O2",))
+    out = tmp_path / "r.json"
+    res, rss = limited_cli("--format", "json", "-o", str(out), str(prog), "256")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(out.read_text())["jacobian"] == [[5.0]]
+    assert rss < 400, f"peak RSS {rss:.0f} MiB"
+
+
+# -- 5. writev caps; MemoryError becomes ENOMEM ----------------------------------------------
+
+
+def test_writev_caps_and_errors(tmp_path: Path) -> None:
+    import struct
+
+    g = Guest(tmp_path)
+    big = g("mmap", 0, 1 << 30, 3, 0x22, 2**64 - 1, 0)
+    iov = g.put(b"".join(struct.pack("<QQ", big, 64 << 20) for _ in range(64)))
+    assert g("writev", 1, iov, 64) == 1 << 24  # capped like write: a short count
+    assert sum(map(len, g.out)) == 1 << 24
+    g.out.clear()
+    msg = g.put(b"hello")
+    assert g("writev", 1, g.put(struct.pack("<QQ", msg, 1 << 60)), 1) == -errno.EFAULT
+    assert g("writev", 1, g.put(struct.pack("<QQ", msg, 1 << 63)), 1) == -errno.EINVAL
+    assert g("writev", 1, iov, 1025) == -errno.EINVAL
+    two = g.put(struct.pack("<QQQQ", msg, 5, 0xDEAD_0000, 5))
+    assert g("writev", 1, two, 2) == 5 and g.out == [b"hello"]  # up to the fault
+    assert g("readv", 0, g.put(struct.pack("<QQ", msg, 1 << 63)), 1) == -errno.EINVAL
+
+    def out_of_memory(*_: int) -> int:
+        raise MemoryError
+
+    g.k._table[NR["uname"]] = ("uname", out_of_memory)
+    assert g("uname", g.buf(400)) == -errno.ENOMEM

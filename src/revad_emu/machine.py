@@ -125,6 +125,7 @@ class Machine:
             on_map=self._on_map)
         self.stats = RunStats()
         self._block_sizes: dict[int, tuple[int, int]] = {}
+        self._elf_cache: dict[tuple, ElfFile | None] = {}
         self._blocks = None  # the compiled block hook (compiled._hot.Blocks), when built
         self._last_block = 0
         self._stop_error: BaseException | None = None
@@ -197,10 +198,7 @@ class Machine:
     def _on_map(self, addr: int, size: int, prot: int, path: str | None, offset: int) -> None:
         """Kernel callback: a file or executable region was mapped (ld.so loading a library)."""
         if path is not None:
-            try:
-                elf = read_elf(path)
-            except ElfError:
-                elf = None
+            elf = self._mapped_elf(path)
             if elf is not None:
                 for seg in elf.segments:
                     if seg.offset & ~0xFFF == offset & ~0xFFF:
@@ -211,6 +209,21 @@ class Machine:
         if prot & 4:
             data = self.mem.read(addr, size)
             self._scan_requests(addr, data)
+
+    def _mapped_elf(self, path: str) -> ElfFile | None:
+        """The ELF file behind a file mapping, read once per file (ld.so maps a library in
+        several pieces; a data file is not read again at each mmap)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in self._elf_cache:
+            try:
+                self._elf_cache[key] = read_elf(path)
+            except ElfError:
+                self._elf_cache[key] = None
+        return self._elf_cache[key]
 
     def _scan_requests(self, addr: int, code: bytes) -> None:
         """Find client-request sequences in code (so they can be hooked individually)."""
@@ -423,8 +436,8 @@ class Machine:
         except UcError as e:
             if self._stop_error is not None:
                 raise self._stop_error from None
-            if self.fault is not None:
-                return
+            if self.fault is not None or self.kernel.exited:
+                return  # the program had ended: whatever Unicorn says after that is not its
             self._uc_error(e)
             return
         if self._stop_error is not None:

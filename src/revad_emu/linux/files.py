@@ -11,6 +11,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+from ..memory import GuestMemoryError
 from .abi import (
     AT_EMPTY_PATH,
     AT_FDCWD,
@@ -46,6 +47,7 @@ from .abi import (
     TIOCGPGRP,
     TIOCGWINSZ,
     TIOCSWINSZ,
+    USER_TOP,
     _err,
     _s32,
     _s64,
@@ -173,17 +175,29 @@ class FileCalls:
             self.on_output(fd, addr, n)
 
     def _iovecs(self, iov: int, cnt: int) -> list[tuple[int, int]]:
-        if _s32(cnt) < 0 or cnt > 1024:
+        """The iovec array, each length cut so the total stays within MAX_IO (a short count
+        is legal); EINVAL and EFAULT as Linux's import_iovec gives them."""
+        if cnt > 1024:  # UIO_MAXIOV
             raise _err(E.EINVAL)
         raw = self.mem.read(iov, 16 * cnt)
-        return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+        vecs, room = [], MAX_IO
+        for i in range(cnt):
+            base, n = struct.unpack_from("<QQ", raw, 16 * i)
+            if n >> 63:  # negative as ssize_t
+                raise _err(E.EINVAL)
+            n = min(n, room)
+            if n and base + n > USER_TOP:
+                raise _err(E.EFAULT)
+            vecs.append((base, n))
+            room -= n
+        return vecs
 
     def sys_readv(self, fd: int, iov: int, cnt: int, *_: int) -> int:
         f = self._file(fd)
         vecs = self._iovecs(iov, cnt)
         if any(n and not self.mem.is_mapped(b, n) for b, n in vecs):
             return -E.EFAULT
-        data = self._read_file(f, min(sum(n for _, n in vecs), MAX_IO))
+        data = self._read_file(f, sum(n for _, n in vecs))
         pos = 0
         for base, n in vecs:
             self.mem.write(base, data[pos : pos + n])
@@ -192,10 +206,18 @@ class FileCalls:
 
     def sys_writev(self, fd: int, iov: int, cnt: int, *_: int) -> int:
         f = self._file(fd)
-        vecs = self._iovecs(iov, cnt)
-        for b, n in vecs:
+        parts = []
+        for b, n in self._iovecs(iov, cnt):
+            if not n:
+                continue
+            try:
+                parts.append(self.mem.read(b, n))
+            except GuestMemoryError:
+                if not parts:
+                    raise
+                break  # Linux writes what it could copy before the fault
             self._output(fd, b, n)
-        data = b"".join(self.mem.read(b, n) for b, n in vecs)
+        data = b"".join(parts)
         return self._write_file(f, data) if data else 0
 
     def sys_pread64(self, fd: int, buf: int, count: int, offset: int, *_: int) -> int:

@@ -160,5 +160,5 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandb
             return -r.err
         except OSError as e:
             return -(e.errno or E.EIO)
-        except MapError:
+        except (MapError, MemoryError):  # the host ran out of memory for this call
             return -E.ENOMEM
