@@ -278,3 +278,73 @@ def test_writev_caps_and_errors(tmp_path: Path) -> None:
 
     g.k._table[NR["uname"]] = ("uname", out_of_memory)
     assert g("uname", g.buf(400)) == -errno.ENOMEM
+
+
+# -- 8. Ctrl-C ends any run within a second -----------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["read", "flood"])
+def test_ctrl_c_interrupts_blocking_syscall(mode: str) -> None:
+    """The guest blocks in read() on a pipe nobody writes, or in write() to a full pipe:
+    SIGINT ends the run within a second, status 130, one error line, output kept."""
+    import signal
+    import time
+
+    prog = build("harden/blocking.c", ("-O2",), static=True)
+    proc = subprocess.Popen([sys.executable, "-m", "revad_emu", "--no-ad", str(prog), mode],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=cli_env())  # fmt: skip
+    try:
+        assert proc.stderr.readline() == b"ready\n"  # the guest is running
+        time.sleep(0.5)  # ... and now blocked in its syscall
+        assert proc.poll() is None
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=5)
+        elapsed = time.monotonic() - t0
+        out, err = proc.stdout.read(), proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert elapsed < 1.0, elapsed
+    assert err.strip().splitlines() == ["revad-emu: error: interrupted (Ctrl-C)"], err
+    if mode == "flood":
+        assert len(out) >= 1 << 16 and set(out) == {ord("x")}  # what was written stays
+
+
+INTERRUPT_API = """
+import os, signal, sys, threading
+from revad_emu import Emulator
+from revad_emu.errors import RevadError
+prog, hello = sys.argv[1:3]
+emu = Emulator(prog, stdin=None)
+threading.Timer(0.8, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    emu.run()
+    print("not interrupted")
+except KeyboardInterrupt as e:
+    assert isinstance(e, RevadError)
+    print("KeyboardInterrupt", e.stderr.decode().strip())
+print("hello", Emulator(hello).run().stdout.decode().strip())
+emu.stdin = b"abc"  # the same emulator runs again
+print(emu.run().stdout.decode().strip())
+"""
+
+
+def test_ctrl_c_from_python_is_keyboard_interrupt() -> None:
+    prog = build("harden/blocking.c", ("-O2",), static=True)
+    hello = build("run/hello.c", ("-O2",), static=True)
+    r, w = os.pipe()  # the guest's stdin: never written, never closed during the run
+    try:
+        res = subprocess.run([sys.executable, "-c", INTERRUPT_API, str(prog), str(hello)],
+                             stdin=r, capture_output=True, text=True, env=cli_env(),
+                             timeout=60)  # fmt: skip
+    finally:
+        os.close(r)
+        os.close(w)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "KeyboardInterrupt ready", res.stdout
+    assert lines[1].startswith("hello ") and lines[2] == "read 3", res.stdout

@@ -132,6 +132,7 @@ class Machine:
         self.fault: str | None = None
         self.term_signal: int | None = None
         self._interrupt = False
+        self._in_syscall = False
         # Layers above register here.
         self.on_client_request: Callable[[int], None] | None = None
         self.request_sites: set[int] = set()
@@ -310,7 +311,13 @@ class Machine:
         f = self.fast
         nr = f.gpr(0)
         args = (f.gpr(7), f.gpr(6), f.gpr(2), f.gpr(10), f.gpr(8), f.gpr(9))
-        ret = self.kernel.syscall(nr, args)
+        self._in_syscall = True  # Ctrl-C now interrupts at once (a read may block for ever)
+        try:
+            if self._interrupt:
+                raise Interrupted("interrupted (Ctrl-C)")
+            ret = self.kernel.syscall(nr, args)
+        finally:
+            self._in_syscall = False
         f.set_gpr(0, ret)
         if self.kernel.exited:
             f.stop()
@@ -417,9 +424,12 @@ class Machine:
         self._last_block = 0
         old = None
         if threading.current_thread() is threading.main_thread():
-            old = signal.signal(signal.SIGINT, lambda *_: setattr(self, "_interrupt", True))
+            old = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             self._run_loop()
+        except Interrupted as e:
+            e.stdout, e.stderr = bytes(self.out), bytes(self.err)
+            raise
         finally:
             if old is not None:
                 signal.signal(signal.SIGINT, old)
@@ -428,6 +438,15 @@ class Machine:
             self.stats.syscalls = dict(self.kernel.counts)
             self.kernel.close_all()
         return self.stats
+
+    def _on_sigint(self, _sig, _frame) -> None:
+        """Ctrl-C: guest code stops at the next tick of the block hook; a syscall (a read
+        of a terminal or pipe, a long write) is interrupted where it is, since Python
+        would otherwise retry the host call (PEP 475) and never come back."""
+        self._interrupt = True
+        if self._in_syscall:
+            self._in_syscall = False
+            raise Interrupted("interrupted (Ctrl-C)")
 
     def _run_loop(self) -> None:
         pc = self.entry
