@@ -276,19 +276,59 @@ static int sh_put(SMap *m, uint64_t loc, int64_t n, const int64_t *ents)
     return 0;
 }
 
+static int sh_copy_big(SMap *m, uint64_t src, uint64_t dst, int64_t n);
+
 static int sh_copy(SMap *m, uint64_t src, uint64_t dst, int64_t n)
 {
-    int64_t stackbuf[64];
-    int64_t *buf = n <= 64 ? stackbuf : (int64_t *)malloc((size_t)n * sizeof(int64_t));
-    if (!buf)
-        return -1;
-    int rc = 0;
+    int64_t buf[64];
+    if (n > 64)
+        return sh_copy_big(m, src, dst, n);
     if (sh_get(m, src, n, buf))
-        rc = sh_put(m, dst, n, buf);
-    else
-        sh_clear(m, dst, (uint64_t)n);
-    if (buf != stackbuf)
-        free(buf);
+        return sh_put(m, dst, n, buf);
+    sh_clear(m, dst, (uint64_t)n);
+    return 0;
+}
+
+/* A large move (mremap of a heap block): work and memory bounded by the active slots in
+ * the source, never by the bytes moved. The active slots are snapshotted first, so
+ * overlapping ranges move like memmove. */
+static int sh_copy_big(SMap *m, uint64_t src, uint64_t dst, int64_t n)
+{
+    uint64_t klo = src >> 3, khi = (src + (uint64_t)n + 7) >> 3, cnt = 0, cap = 64;
+    Slot *snap = (Slot *)malloc(cap * sizeof(Slot));
+    if (!snap)
+        return -1;
+    int scan_table = khi - klo > m->live;
+    uint64_t end = scan_table ? m->cap + NREGK : khi - klo;
+    for (uint64_t j = 0; j < end; j++) {
+        const Slot *s;
+        if (scan_table) {
+            s = j < m->cap ? &m->t[j] : &m->regs[j - m->cap];
+            if (s->key <= K_TOMB || s->key - 2 < klo || s->key - 2 >= khi)
+                continue;
+        } else if (!(s = sm_find(m, klo + j))) {
+            continue;
+        }
+        if (cnt == cap) {
+            Slot *more = (Slot *)realloc(snap, 2 * cap * sizeof(Slot));
+            if (!more) {
+                free(snap);
+                return -1;
+            }
+            snap = more;
+            cap *= 2;
+        }
+        snap[cnt++] = *s;
+    }
+    sh_clear(m, dst, (uint64_t)n);
+    int rc = 0;
+    for (uint64_t i = 0; i < cnt && rc == 0; i++) {
+        uint64_t base = (snap[i].key - 2) << 3;
+        uint64_t a = src > base ? src : base;
+        uint64_t b = src + (uint64_t)n < base + 8 ? src + (uint64_t)n : base + 8;
+        rc = sh_put(m, dst + (a - src), (int64_t)(b - a), snap[i].e + (a - base));
+    }
+    free(snap);
     return rc;
 }
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from revad_emu.linux.sandbox import path_list
 from revad_emu.machine import Machine
 
 
@@ -28,18 +29,24 @@ class Emulator:
     """An x86-64 Linux program to run under emulation.
 
     `argv` are the program's arguments after argv[0]; `stdin` is the bytes it reads (None:
-    the host's standard input); `allow_write` lists directories the program may write into.
+    the host's standard input); `allow_write` is a directory (str or path-like) or a list of
+    them the program may write into; `allow_read`, when given (a directory or a list, maybe
+    empty), restricts what the program may read to those directories, the --allow-write
+    ones, the program itself and what the dynamic loader needs (None: any file the user can
+    read, as a native run).
     """
 
     def __init__(self, path: str | os.PathLike, argv: Sequence[str] | None = None,
                  env: dict[str, str] | None = None, stdin: bytes | None = b"", *,
-                 allow_write: Sequence[str | os.PathLike] = (),
+                 allow_write: str | os.PathLike | Sequence[str | os.PathLike] = (),
+                 allow_read: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                  max_instructions: int | None = None):
         self.path = os.fspath(path)
         self.argv = [str(a) for a in (argv or [])]
         self.env = env
         self.stdin = stdin
-        self.allow_write = [os.fspath(p) for p in allow_write]
+        self.allow_write = path_list(allow_write, "allow_write")
+        self.allow_read = None if allow_read is None else path_list(allow_read, "allow_read")
         self.max_instructions = max_instructions
 
     def machine(self, *, stdout: Callable[[bytes], None] | None = None,
@@ -48,7 +55,8 @@ class Emulator:
                 progress: Callable[[int, float], None] | None = None) -> Machine:
         """A fresh, loaded machine for this program (one per run)."""
         return Machine(self.path, self.argv, self.env, stdin=self.stdin, stdout=stdout,
-                       stderr=stderr, allow_write=self.allow_write, tty_fds=tty_fds,
+                       stderr=stderr, allow_write=self.allow_write, allow_read=self.allow_read,
+                       tty_fds=tty_fds,
                        max_instructions=max_instructions or self.max_instructions,
                        progress=progress)
 

@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop with an error after N instructions")
     p.add_argument("--allow-write", action="append", default=[], metavar="DIR",
                    help="let the program create and write files under DIR (repeatable)")
+    p.add_argument("--allow-read", action="append", metavar="DIR",
+                   help="let the program read files only under DIR (repeatable), the "
+                        "--allow-write directories, itself and what its loader needs")
+    p.add_argument("--no-read", action="store_true",
+                   help="let the program read no host file but itself, what its loader needs "
+                        "and the --allow-write directories")
     p.add_argument("--include-dir", action="store_true",
                    help="print the folder holding revad.h and exit")
     p.add_argument("--no-ad", action="store_true",
@@ -140,7 +146,9 @@ def _run(args) -> int:
         except OSError as e:
             raise RevadError(f"--stdin {args.stdin}: {e.strerror}") from None
     emu = Emulator(args.prog, args.args, dict(os.environ), stdin=stdin,
-                   allow_write=args.allow_write, max_instructions=args.max_instructions)
+                   allow_write=args.allow_write,
+                   allow_read=args.allow_read or ([] if args.no_read else None),
+                   max_instructions=args.max_instructions)
     tty = [fd for fd in (0, 1, 2) if os.isatty(fd)]
     if args.stdin:
         tty = [fd for fd in tty if fd != 0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -107,6 +108,20 @@ class ElfFile:
         return hashlib.sha256(self.data).hexdigest()
 
 
+def _read_regular(p: Path) -> bytes:
+    """The bytes of a regular file; a device or pipe (/dev/zero would never end) is refused
+    as execve refuses it, and a file that does not start like an ELF is not read further."""
+    try:
+        with open(p, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ElfError(f"{p}: not a regular file (a device, pipe or socket), not a "
+                               "program")  # fmt: skip
+            head = f.read(4)
+            return head + f.read() if head == b"\x7fELF" else head
+    except OSError as e:
+        raise ElfError(f"{p}: cannot read: {e.strerror}") from None
+
+
 def read_elf(path: str | os.PathLike) -> ElfFile:
     """Read and validate `path`; raise ElfError with a one-line reason when it cannot run."""
     p = Path(path)
@@ -114,10 +129,7 @@ def read_elf(path: str | os.PathLike) -> ElfFile:
         raise MissingFile(f"{path}: no such file")
     if p.is_dir():
         raise ElfError(f"{path}: is a directory, not a program")
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise ElfError(f"{path}: cannot read: {e.strerror}") from None
+    data = _read_regular(p)
     name = str(path)
     if len(data) < 4 or data[:4] != b"\x7fELF":
         raise ElfError(f"{name}: not an ELF file")

@@ -30,10 +30,15 @@ class BudgetExceeded(RevadError):
     """The --max-instructions budget ran out before the program exited."""
 
 
-class Interrupted(RevadError):
-    """The user pressed Ctrl-C."""
+class Interrupted(RevadError, KeyboardInterrupt):
+    """The user pressed Ctrl-C (a KeyboardInterrupt too, as Python code expects).
+
+    `stdout` and `stderr` hold what the program had written until then (when the run
+    collected its output rather than passing it on)."""
 
     exit_status = 130
+    stdout: bytes = b""
+    stderr: bytes = b""
 
 
 class DerivativeError(RevadError):

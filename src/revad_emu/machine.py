@@ -28,6 +28,7 @@ from revad_emu.errors import (
     UnsupportedInstruction,
 )
 from revad_emu.linux import Kernel
+from revad_emu.linux.sandbox import path_list
 from revad_emu.memory import AddressSpace
 from revad_emu.process import (
     AT_BASE,
@@ -100,7 +101,7 @@ class Machine:
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  *, stdin: bytes | None = b"", stdout: Callable[[bytes], None] | None = None,
                  stderr: Callable[[bytes], None] | None = None, allow_write=(),
-                 tty_fds=(), max_instructions: int | None = None,
+                 allow_read=None, tty_fds=(), max_instructions: int | None = None,
                  progress: Callable[[int, float], None] | None = None):
         self.path = os.path.abspath(path)
         self.exe: ElfFile = read_elf(path)
@@ -118,18 +119,20 @@ class Machine:
         self.kernel = Kernel(
             self.mem, exe_path=self.path, stdin=stdin,
             stdout=stdout or self.out.extend, stderr=stderr or self.err.extend,
-            allow_write=allow_write, tty_fds=tty_fds,
+            allow_write=allow_write, allow_read=self._loader_read(allow_read), tty_fds=tty_fds,
             set_fs_base=lambda v: self.fast.set_reg(fastuc.UC_FS_BASE, v),
             get_fs_base=lambda: self.fast.reg(fastuc.UC_FS_BASE),
             on_map=self._on_map)
         self.stats = RunStats()
         self._block_sizes: dict[int, tuple[int, int]] = {}
+        self._elf_cache: dict[tuple, ElfFile | None] = {}
         self._blocks = None  # the compiled block hook (compiled._hot.Blocks), when built
         self._last_block = 0
         self._stop_error: BaseException | None = None
         self.fault: str | None = None
         self.term_signal: int | None = None
         self._interrupt = False
+        self._in_syscall = False
         # Layers above register here.
         self.on_client_request: Callable[[int], None] | None = None
         self.request_sites: set[int] = set()
@@ -139,6 +142,15 @@ class Machine:
         self._install_hooks()
 
     # -- set-up ------------------------------------------------------------------------
+    def _loader_read(self, allow_read):
+        """allow_read plus what this program's loader needs: its interpreter, and the
+        LD_LIBRARY_PATH directories of the guest's environment (None: no restriction)."""
+        if allow_read is None:
+            return None
+        extra = [self.exe.interp] if self.exe.interp else []
+        extra += [d for d in str(self.env.get("LD_LIBRARY_PATH", "")).split(":") if d]
+        return [*path_list(allow_read, "allow_read"), *extra]
+
     def _setup_cpu(self) -> None:
         # Linux starts processes with these; Unicorn starts with zeros (DESIGN §2).
         self.fast.set_reg(fastuc.UC_MXCSR, 0x1F80)
@@ -187,10 +199,7 @@ class Machine:
     def _on_map(self, addr: int, size: int, prot: int, path: str | None, offset: int) -> None:
         """Kernel callback: a file or executable region was mapped (ld.so loading a library)."""
         if path is not None:
-            try:
-                elf = read_elf(path)
-            except ElfError:
-                elf = None
+            elf = self._mapped_elf(path)
             if elf is not None:
                 for seg in elf.segments:
                     if seg.offset & ~0xFFF == offset & ~0xFFF:
@@ -201,6 +210,21 @@ class Machine:
         if prot & 4:
             data = self.mem.read(addr, size)
             self._scan_requests(addr, data)
+
+    def _mapped_elf(self, path: str) -> ElfFile | None:
+        """The ELF file behind a file mapping, read once per file (ld.so maps a library in
+        several pieces; a data file is not read again at each mmap)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if key not in self._elf_cache:
+            try:
+                self._elf_cache[key] = read_elf(path)
+            except ElfError:
+                self._elf_cache[key] = None
+        return self._elf_cache[key]
 
     def _scan_requests(self, addr: int, code: bytes) -> None:
         """Find client-request sequences in code (so they can be hooked individually)."""
@@ -287,7 +311,13 @@ class Machine:
         f = self.fast
         nr = f.gpr(0)
         args = (f.gpr(7), f.gpr(6), f.gpr(2), f.gpr(10), f.gpr(8), f.gpr(9))
-        ret = self.kernel.syscall(nr, args)
+        self._in_syscall = True  # Ctrl-C now interrupts at once (a read may block for ever)
+        try:
+            if self._interrupt:
+                raise Interrupted("interrupted (Ctrl-C)")
+            ret = self.kernel.syscall(nr, args)
+        finally:
+            self._in_syscall = False
         f.set_gpr(0, ret)
         if self.kernel.exited:
             f.stop()
@@ -394,9 +424,12 @@ class Machine:
         self._last_block = 0
         old = None
         if threading.current_thread() is threading.main_thread():
-            old = signal.signal(signal.SIGINT, lambda *_: setattr(self, "_interrupt", True))
+            old = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             self._run_loop()
+        except Interrupted as e:
+            e.stdout, e.stderr = bytes(self.out), bytes(self.err)
+            raise
         finally:
             if old is not None:
                 signal.signal(signal.SIGINT, old)
@@ -406,6 +439,15 @@ class Machine:
             self.kernel.close_all()
         return self.stats
 
+    def _on_sigint(self, _sig, _frame) -> None:
+        """Ctrl-C: guest code stops at the next tick of the block hook; a syscall (a read
+        of a terminal or pipe, a long write) is interrupted where it is, since Python
+        would otherwise retry the host call (PEP 475) and never come back."""
+        self._interrupt = True
+        if self._in_syscall:
+            self._in_syscall = False
+            raise Interrupted("interrupted (Ctrl-C)")
+
     def _run_loop(self) -> None:
         pc = self.entry
         try:
@@ -413,8 +455,8 @@ class Machine:
         except UcError as e:
             if self._stop_error is not None:
                 raise self._stop_error from None
-            if self.fault is not None:
-                return
+            if self.fault is not None or self.kernel.exited:
+                return  # the program had ended: whatever Unicorn says after that is not its
             self._uc_error(e)
             return
         if self._stop_error is not None:

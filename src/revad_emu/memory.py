@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import mmap
 import struct
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -57,6 +59,39 @@ class Region:
 
 
 _ACCESS_ERRORS = (UcError, OverflowError, ValueError, ctypes.ArgumentError)
+CHUNK = 1 << 20  # bytes moved per step when the host copies guest memory
+MAP_PIECE = 256 << 20  # largest Unicorn region of a mapping of up to 64 pieces
+_ZERO_CHUNK = bytes(CHUNK)
+
+# Guest pages live in host memory that this module maps itself (anonymous, MAP_NORESERVE)
+# and hands to Unicorn with uc_mem_map_ptr. Unicorn then splits a region (mprotect or
+# munmap of part of it) by pointing the pieces into the same memory instead of copying the
+# whole region, untouched pages cost no host RAM, munmap returns them to the host, and
+# MADV_DONTNEED drops them (DESIGN: host RSS follows the pages the guest touched).
+_libc = ctypes.CDLL(None, use_errno=True)
+_mmap = _libc.mmap
+_mmap.restype = ctypes.c_void_p
+_mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                  ctypes.c_long]  # fmt: skip
+_munmap = _libc.munmap
+_munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_madvise = _libc.madvise
+_madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+_MAP_FAILED = ctypes.c_void_p(-1).value
+_MAP_NORESERVE = 0x4000
+
+
+def _host_alloc(size: int) -> int | None:
+    """Zeroed host pages for `size` bytes of guest memory (None: the host has no room)."""
+    p = _mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE,
+              mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_NORESERVE, -1, 0)  # fmt: skip
+    return None if p in (None, _MAP_FAILED) else p
+
+
+def _free_backing(backing: list[list[int]]) -> None:
+    for start, end, host in backing:
+        _munmap(host, end - start)
+    backing.clear()
 
 
 class AddressSpace:
@@ -73,6 +108,11 @@ class AddressSpace:
         # Called with (addr, size) after the host side (the kernel layer) wrote, mapped or
         # unmapped guest memory: layers above keep per-byte state (the recorder's shadow).
         self.on_overwrite: list[Callable[[int, int], None]] = []
+        # [guest start, guest end, host address of guest start], sorted, disjoint: the host
+        # memory behind our mappings, freed when unmapped or when the engine goes away.
+        self._backing: list[list[int]] = []
+        self._backing_starts: list[int] = []
+        weakref.finalize(uc, _free_backing, self._backing)
 
     # -- mappings ---------------------------------------------------------------------------
 
@@ -95,12 +135,28 @@ class AddressSpace:
                 raise MapError(f"mapping {addr:#x}+{size:#x} outside the address space")
         if addr is None or (not fixed and not self.is_free(addr, size)):
             addr = self._find_free(size)
-        else:
+        host = _host_alloc(size)
+        if host is None:
+            raise MapError(f"no host memory for {size:#x} bytes")
+        if fixed:
             self._unmap(addr, size)
+        # Large mappings go to Unicorn in pieces: an mprotect or munmap of one page then
+        # re-maps one piece, not the whole mapping (Unicorn flushes its TLB page by page).
+        piece = max(MAP_PIECE, page_up(size // 64))
+        done = 0
         try:
-            self.uc.mem_map(addr, size, prot & PROT_MASK)
+            for off in range(0, size, piece):
+                n = min(piece, size - off)
+                self.uc.mem_map_ptr(addr + off, n, prot & PROT_MASK, host + off)
+                done += n
         except UcError as e:
+            if done:
+                self.uc.mem_unmap(addr, done)
+            _munmap(host, size)
             raise MapError(f"unicorn refused to map {addr:#x}+{size:#x}: {e}") from None
+        i = bisect.bisect_left(self._backing_starts, addr)
+        self._backing.insert(i, [addr, addr + size, host])
+        self._backing_starts.insert(i, addr)
         self._set(addr, addr + size, prot & PROT_MASK, name)
         for cb in self.on_overwrite:  # fresh zero pages (a fixed map may replace old ones)
             cb(addr, size)
@@ -185,6 +241,52 @@ class AddressSpace:
             if lo < hi:
                 self.uc.mem_unmap(lo, hi - lo)
         self._cut(start, end)
+        self._release(start, end)
+
+    def _backed(self, start: int, end: int) -> list[list[int]]:
+        """Backing entries that intersect [start, end)."""
+        i = max(bisect.bisect_right(self._backing_starts, start) - 1, 0)
+        j = bisect.bisect_left(self._backing_starts, end)
+        return [b for b in self._backing[i:j] if b[1] > start]
+
+    def _release(self, start: int, end: int) -> None:
+        """Give the host memory behind [start, end) back (Unicorn no longer maps it)."""
+        for b in self._backed(start, end):
+            s, e, host = b
+            lo, hi = max(s, start), min(e, end)
+            _munmap(host + (lo - s), hi - lo)
+            i = self._backing.index(b)
+            pieces = [p for p in ([s, lo, host], [hi, e, host + (hi - s)]) if p[0] < p[1]]
+            self._backing[i : i + 1] = pieces
+        self._backing_starts = [b[0] for b in self._backing]
+
+    def discard(self, addr: int, size: int) -> None:
+        """Drop the contents of [addr, addr+size) (MADV_DONTNEED on private anonymous
+        memory): the pages read back as zeros and cost no host RAM until touched again."""
+        start, end = page_down(addr), page_up(addr + size)
+        done = start
+        for s, e, host in self._backed(start, end):
+            lo, hi = max(s, start), min(e, end)
+            self._zero(done, lo)  # pieces not backed by us (mapped behind our back)
+            _madvise(host + (lo - s), hi - lo, mmap.MADV_DONTNEED)
+            done = hi
+        self._zero(done, end)
+        for cb in self.on_overwrite:
+            cb(start, end - start)
+
+    def _zero(self, lo: int, hi: int) -> None:
+        for p in range(lo, hi, CHUNK):
+            if self.is_mapped(p, min(CHUNK, hi - p)):
+                self.uc.mem_write(p, _ZERO_CHUNK[: min(CHUNK, hi - p)])
+
+    def copy(self, src: int, dst: int, n: int) -> None:
+        """Copy guest bytes in bounded steps, skipping all-zero steps (the destination is
+        freshly mapped): host RSS grows only by the pages that hold data."""
+        for off in range(0, n, CHUNK):
+            k = min(CHUNK, n - off)
+            data = self.read(src + off, k)
+            if data != _ZERO_CHUNK[:k] if k < CHUNK else data != _ZERO_CHUNK:
+                self.uc.mem_write(dst + off, data)
 
     def _span(self, start: int, end: int) -> tuple[int, int]:
         """Index range of the regions overlapping [start, end)."""

@@ -178,11 +178,27 @@ class Shadow:
             else:
                 s[d + 1] = t1
             return
+        if n > 64:
+            self._copy_big(src, dst, n)
+            return
         ents = self.get(src, n)
         if ents is None:
             self.clear(dst, n)
         else:
             self.put(dst, ents)
+
+    def _copy_big(self, src: int, dst: int, n: int) -> None:
+        """A large move (mremap of a heap block): work and memory bounded by the active
+        slots in the source, never by the bytes moved (snapshot first: memmove order)."""
+        s = self.slots
+        lo, hi = src >> 3, (src + n + 7) >> 3
+        keys = sorted(k for k in s if lo <= k < hi) if hi - lo > len(s) else \
+            [k for k in range(lo, hi) if k in s]
+        moved = [(k, s[k]) for k in keys]
+        self.clear_range(dst, dst + n)
+        for k, t in moved:
+            a, b = max(src, k << 3), min(src + n, (k + 1) << 3)
+            self.put(dst + (a - src), t[a - (k << 3):b - (k << 3)])
 
     def any_active(self, loc: int, n: int) -> bool:
         s = self.slots

@@ -83,3 +83,6 @@ class FdTable:
     def close_all(self) -> None:
         for fd in list(self._fds):
             self._close(fd)
+        for fd in self._root_fds.values():
+            os.close(fd)
+        self._root_fds.clear()

@@ -11,6 +11,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+from ..memory import GuestMemoryError
 from .abi import (
     AT_EMPTY_PATH,
     AT_FDCWD,
@@ -46,12 +47,13 @@ from .abi import (
     TIOCGPGRP,
     TIOCGWINSZ,
     TIOCSWINSZ,
+    USER_TOP,
     _err,
     _s32,
     _s64,
 )
 from .fds import OpenFile
-from .sandbox import _HIDDEN, _NO_WRITE, _Refused
+from .sandbox import _HIDDEN, _NO_READ, _NO_WRITE, _Refused
 
 # ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN, B38400|CS8|CREAD, OPOST|ONLCR, ICRNL|IXON
 _TERMIOS = struct.pack("<4IB", 0x500, 0x5, 0xBF, 0x8A3B, 0) + bytes(
@@ -173,17 +175,29 @@ class FileCalls:
             self.on_output(fd, addr, n)
 
     def _iovecs(self, iov: int, cnt: int) -> list[tuple[int, int]]:
-        if _s32(cnt) < 0 or cnt > 1024:
+        """The iovec array, each length cut so the total stays within MAX_IO (a short count
+        is legal); EINVAL and EFAULT as Linux's import_iovec gives them."""
+        if cnt > 1024:  # UIO_MAXIOV
             raise _err(E.EINVAL)
         raw = self.mem.read(iov, 16 * cnt)
-        return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+        vecs, room = [], MAX_IO
+        for i in range(cnt):
+            base, n = struct.unpack_from("<QQ", raw, 16 * i)
+            if n >> 63:  # negative as ssize_t
+                raise _err(E.EINVAL)
+            n = min(n, room)
+            if n and base + n > USER_TOP:
+                raise _err(E.EFAULT)
+            vecs.append((base, n))
+            room -= n
+        return vecs
 
     def sys_readv(self, fd: int, iov: int, cnt: int, *_: int) -> int:
         f = self._file(fd)
         vecs = self._iovecs(iov, cnt)
         if any(n and not self.mem.is_mapped(b, n) for b, n in vecs):
             return -E.EFAULT
-        data = self._read_file(f, min(sum(n for _, n in vecs), MAX_IO))
+        data = self._read_file(f, sum(n for _, n in vecs))
         pos = 0
         for base, n in vecs:
             self.mem.write(base, data[pos : pos + n])
@@ -192,10 +206,18 @@ class FileCalls:
 
     def sys_writev(self, fd: int, iov: int, cnt: int, *_: int) -> int:
         f = self._file(fd)
-        vecs = self._iovecs(iov, cnt)
-        for b, n in vecs:
+        parts = []
+        for b, n in self._iovecs(iov, cnt):
+            if not n:
+                continue
+            try:
+                parts.append(self.mem.read(b, n))
+            except GuestMemoryError:
+                if not parts:
+                    raise
+                break  # Linux writes what it could copy before the fault
             self._output(fd, b, n)
-        data = b"".join(self.mem.read(b, n) for b, n in vecs)
+        data = b"".join(parts)
         return self._write_file(f, data) if data else 0
 
     def sys_pread64(self, fd: int, buf: int, count: int, offset: int, *_: int) -> int:
@@ -271,9 +293,8 @@ class FileCalls:
             if sub != "exe":
                 raise _Refused(E.ENOENT, f"{desc} refused: {_HIDDEN}")
             real = self.exe_path
-        elif writing and not self._writable(real):
-            raise _Refused(E.EACCES, f"{desc} refused: {_NO_WRITE}")
-        hfd = os.open(real, flags | O_CLOEXEC, mode & 0o7777 & ~self.umask)
+        hfd = self._open_host(desc, real, sub is not None, writing, flags,
+                              mode & 0o7777 & ~self.umask)  # fmt: skip
         try:
             is_dir = S.S_ISDIR(os.fstat(hfd).st_mode)
         except OSError:
@@ -284,6 +305,25 @@ class FileCalls:
         except OSError:
             os.close(hfd)
             raise
+
+    def _open_host(self, desc: str, real: str, own: bool, writing: bool, flags: int,
+                   mode: int) -> int:  # fmt: skip
+        """A host fd for the resolved path `real`, as the policy allows."""
+        if own:  # /proc/self/exe: the program itself
+            return os.open(real, flags | O_CLOEXEC, mode)
+        if writing:
+            if not self._writable(real):
+                raise _Refused(E.EACCES, f"{desc} refused: {_NO_WRITE}")
+            return self._open_in(self.allow_write, real, flags, mode)
+        if self.allow_read is None:
+            return os.open(real, flags | O_CLOEXEC, mode)
+        if self._readable(real):
+            return self._open_in(self._read_roots, real, flags, mode)
+        if os.path.isdir(real):  # a directory may be opened, not listed (getdents64)
+            return os.open(real, flags | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, mode)
+        if not os.path.lexists(real):
+            raise _err(E.ENOENT)
+        raise _Refused(E.EACCES, f"{desc} refused: {_NO_READ}")
 
     def sys_close(self, fd: int, *_: int) -> int:
         self._file(fd)
@@ -457,6 +497,8 @@ class FileCalls:
         if not f.is_dir:
             return -E.ENOTDIR
         if f.dirents is None:
+            if not self._readable(f.path):
+                raise _Refused(E.EACCES, f"getdents64({f.path!r}) refused: {_NO_READ}")
             st = os.fstat(f.host_fd)
             f.dirents = [(b".", st.st_ino, 4), (b"..", st.st_ino, 4)]
             with os.scandir(f.host_fd) as it:
@@ -479,23 +521,25 @@ class FileCalls:
         return old
 
     def sys_unlink(self, path: int, *_: int) -> int:
-        os.unlink(self._write_target("unlink", AT_FDCWD, path))
-        return 0
+        return self._unlink("unlink", AT_FDCWD, path, 0)
 
     def sys_rmdir(self, path: int, *_: int) -> int:
-        os.rmdir(self._write_target("rmdir", AT_FDCWD, path))
-        return 0
+        return self._unlink("rmdir", AT_FDCWD, path, AT_REMOVEDIR)
 
     def sys_unlinkat(self, dirfd: int, path: int, flags: int, *_: int) -> int:
-        real = self._write_target("unlinkat", dirfd, path)
-        (os.rmdir if flags & AT_REMOVEDIR else os.unlink)(real)
+        return self._unlink("unlinkat", dirfd, path, flags)
+
+    def _unlink(self, call: str, dirfd: int, path: int, flags: int) -> int:
+        with self._write_parent(call, dirfd, path) as (pfd, name):
+            (os.rmdir if flags & AT_REMOVEDIR else os.unlink)(name, dir_fd=pfd)
         return 0
 
     def sys_mkdir(self, path: int, mode: int, *_: int) -> int:
         return self.sys_mkdirat(AT_FDCWD, path, mode)
 
     def sys_mkdirat(self, dirfd: int, path: int, mode: int, *_: int) -> int:
-        os.mkdir(self._write_target("mkdir", dirfd, path), mode & 0o7777 & ~self.umask)
+        with self._write_parent("mkdir", dirfd, path, removes=False) as (pfd, name):
+            os.mkdir(name, mode & 0o7777 & ~self.umask, dir_fd=pfd)
         return 0
 
     def sys_rename(self, old: int, new: int, *_: int) -> int:
@@ -508,8 +552,9 @@ class FileCalls:
                       *_: int) -> int:  # fmt: skip
         if flags:
             return -E.EINVAL
-        src = self._write_target("rename", olddir, old)
-        os.rename(src, self._write_target("rename", newdir, new))
+        with self._write_parent("rename", olddir, old) as (sfd, sname):
+            with self._write_parent("rename", newdir, new) as (dfd, dname):
+                os.rename(sname, dname, src_dir_fd=sfd, dst_dir_fd=dfd)
         return 0
 
     def sys_truncate(self, path: int, length: int, *_: int) -> int:
@@ -517,7 +562,11 @@ class FileCalls:
         real, sub = self._lookup(AT_FDCWD, p)
         if sub is not None or not self._writable(real):
             raise _Refused(E.EACCES, f"truncate({p!r}) refused: {_NO_WRITE}")
-        os.truncate(real, _s64(length))
+        fd = self._open_in(self.allow_write, real, O_WRONLY)
+        try:
+            os.ftruncate(fd, _s64(length))
+        finally:
+            os.close(fd)
         return 0
 
     def sys_ftruncate(self, fd: int, length: int, *_: int) -> int:

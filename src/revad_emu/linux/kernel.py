@@ -15,7 +15,6 @@ import random
 import struct
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from pathlib import Path
 
 from ..memory import AddressSpace, GuestMemoryError, MapError
 from .abi import GUEST_PID, NOFILE, O_RDONLY, O_WRONLY, RANDOM_SEED, RLIM_INFINITY, SYSCALL_NAMES
@@ -23,7 +22,7 @@ from .fds import FdTable, OpenFile
 from .files import FileCalls
 from .mm import MemoryCalls
 from .process import ProcessCalls, SignalCalls
-from .sandbox import _REFUSED, Sandbox, _Refused
+from .sandbox import _REFUSED, PathArg, Sandbox, _Refused, loader_readable, path_list
 from .time import TimeCalls
 
 # The families of system calls, each a mixin class of Kernel.
@@ -72,7 +71,8 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandb
         stdin: bytes | None,
         stdout: Callable[[bytes], None],
         stderr: Callable[[bytes], None],
-        allow_write: Sequence[str | Path] = (),
+        allow_write: PathArg | Sequence[PathArg] = (),
+        allow_read: PathArg | Sequence[PathArg] | None = None,
         tty_fds: Collection[int] = (),
         set_fs_base: Callable[[int], None],
         get_fs_base: Callable[[], int],
@@ -81,7 +81,17 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandb
     ) -> None:
         self.mem = mem
         self.exe_path = os.path.abspath(exe_path)
-        self.allow_write = [os.path.realpath(str(d)) for d in allow_write]
+        self.allow_write = [os.path.realpath(d) for d in path_list(allow_write, "allow_write")]
+        # None: the guest may read any host file the user can; else only these (and what
+        # the loader needs, and the program itself), plus the --allow-write directories.
+        self.allow_read: list[str] | None = None
+        self._read_roots: list[str] = []
+        if allow_read is not None:
+            self.allow_read = [os.path.realpath(d) for d in path_list(allow_read, "allow_read")]
+            loader = [os.path.realpath(p) for p in loader_readable()]
+            self._read_roots = [*self.allow_read, *self.allow_write, *loader,
+                                os.path.realpath(self.exe_path)]  # fmt: skip
+        self._root_fds: dict[str, int] = {}
         self.set_fs_base = set_fs_base
         self.get_fs_base = get_fs_base
         self.on_map = on_map
@@ -150,5 +160,5 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandb
             return -r.err
         except OSError as e:
             return -(e.errno or E.EIO)
-        except MapError:
+        except (MapError, MemoryError):  # the host ran out of memory for this call
             return -E.ENOMEM

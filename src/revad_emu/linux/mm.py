@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import errno as E
 import os
+import stat as S
 
-from ..memory import PAGE, page_up
+from ..memory import CHUNK, PAGE, page_up
 from .abi import (
     MADV_DONTNEED,
     MAP_ANONYMOUS,
@@ -19,6 +20,7 @@ from .abi import (
     O_WRONLY,
     PROT_EXEC,
     USER_TOP,
+    _s64,
 )
 from .sandbox import _Refused
 
@@ -73,15 +75,34 @@ class MemoryCalls:
                     f"mmap({f.path!r}, MAP_SHARED, PROT_WRITE) refused: shared writable "
                     "file mappings are not supported",
                 )
+        file_size = 0
+        if f is not None:
+            st = os.fstat(f.host_fd)
+            if S.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 5):
+                f = None  # /dev/zero: private zero pages, as an anonymous mapping
+            elif not S.S_ISREG(st.st_mode):
+                return -E.ENODEV  # /dev/urandom, /dev/null, pipes...: no mmap in Linux
+            else:
+                file_size = st.st_size
         hint = addr if fixed or 0x10000 <= addr <= USER_TOP - size else None
         start = self.mem.map(hint, size, prot, f.path if f else "", fixed=fixed)
         if f is None:
             self._mapped_exec(start, size, prot)
             return start
-        self.mem.write(start, os.pread(f.host_fd, size, offset))
+        self._fill_from_file(start, f.host_fd, offset, min(size, max(file_size - offset, 0)))
         if self.on_map is not None:
             self.on_map(start, size, prot, f.path, offset)
         return start
+
+    def _fill_from_file(self, addr: int, fd: int, offset: int, n: int) -> None:
+        """Copy n bytes of the file into fresh (zero) pages, a bounded step at a time;
+        steps of zeros (sparse files) are not written."""
+        for off in range(0, n, CHUNK):
+            data = os.pread(fd, min(CHUNK, n - off), offset + off)
+            if not data:
+                break
+            if data.count(0) != len(data):
+                self.mem.write(addr + off, data)
 
     def sys_munmap(self, addr: int, length: int, *_: int) -> int:
         if addr % PAGE or not length or addr + length > USER_TOP:
@@ -126,26 +147,29 @@ class MemoryCalls:
                 return -E.ENOMEM
         elif new_addr % PAGE or (new_addr < old + old_size and old < new_addr + new_size):
             return -E.EINVAL
-        data = self.mem.read(old, min(old_size, new_size))
         target = new_addr if flags & MREMAP_FIXED else None
         new = self.mem.map(target, new_size, r.prot, r.name, fixed=target is not None)
-        self.mem.write(new, data)
+        moved = min(old_size, new_size)
+        self.mem.copy(old, new, moved)
         if self.on_copy is not None:
-            self.on_copy(old, new, len(data))
+            self.on_copy(old, new, moved)
         if not flags & MREMAP_DONTUNMAP:
             self.mem.unmap(old, old_size)
         self._mapped_exec(new, new_size, r.prot)
         return new
 
     def sys_madvise(self, addr: int, length: int, advice: int, *_: int) -> int:
+        if addr % PAGE or _s64(length) < 0:
+            return -E.EINVAL
+        end = addr + page_up(length)
+        if end > USER_TOP:
+            return -E.EINVAL if end > 1 << 64 else -E.ENOMEM
         if advice == MADV_DONTNEED:  # private anonymous pages read back as zeros
-            end = addr + page_up(length)
             for r in self.mem.overlapping(addr, end):
                 if not r.name.startswith("/"):
                     lo, hi = max(r.start, addr), min(r.end, end)
-                    for p in range(lo, hi, 1 << 20):
-                        self.mem.write(p, bytes(min(1 << 20, hi - p)))
-        return 0
+                    self.mem.discard(lo, hi - lo)  # the host drops the pages
+        return 0 if self.mem.is_mapped(addr, end - addr) or end == addr else -E.ENOMEM
 
     def sys_msync(self, *_: int) -> int:
         return 0
