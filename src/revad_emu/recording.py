@@ -69,6 +69,7 @@ def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr
     t0 = time.perf_counter()
     st = m.run()
     rec.flush()
+    reqs.finish()
     record_seconds = time.perf_counter() - t0
     meta = {"program": m.path, "argv": m.argv, "sha256": m.exe.sha256,
             "exit_code": m.exit_code, "instructions": st.instructions}

@@ -347,6 +347,16 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
         ea = None if src_reg else rec.ea(s.mem, insn)
 
         def lane(o, na, nb, a, bv, sl):
+            if na <= 0 and nb <= 0 and (na or nb):
+                # Only bits made by a bit trick (a taint), no derivative to lose yet: the
+                # result stays tainted and warns where it meets a derivative or an output
+                # (e.g. an unsigned → double conversion, `cvtsi2sd; addsd x, x`).
+                origin = (rec.taint_origin(dloc + o, w) if na else None) or \
+                    (rec.taint_origin(sl + o, w) if nb else None)
+                if origin is not None and not rec.sizeless_start(dloc + o) and \
+                        not rec.sizeless_start(sl + o):
+                    sh.put(dloc + o, (-1 - origin,) * w)
+                    return
             if na:
                 na = check(na, a, w, addr, dloc + o)
             if nb:
@@ -848,7 +858,8 @@ def passive_lanes(nbytes: int | None):
 
 
 def int_to_fp(nbytes: int):
-    """cvtsi2sd & co: the result is passive; an active integer source is a bit trick."""
+    """cvtsi2sd & co: the result is passive; from an active integer source it is a bit
+    trick (a taint)."""
     def b(rec, insn):
         s = insn.ops[1]
         d = insn.ops[0]
@@ -860,12 +871,17 @@ def int_to_fp(nbytes: int):
         addr = insn.address
         n = s.size
 
+        taint = (-1 - addr,) * nbytes
+
         def h():
             if not sh.slots:
                 return
             if sh.any_active(sfn(), n):
-                rec.warn(addr, "bittrick", "integer → float conversion of an active value's "
-                                           "bits; derivative dropped")
+                # A number made from an active value's bits: a taint, which warns where it
+                # is used as a number (Derivgrind's Fortran wrapper converts a variable's
+                # raw bytes this way only to pass a debugging value to a request).
+                sh.put(dloc, taint)
+                return
             sh.clear(dloc, nbytes)
         return with_desc(h, ("guard", ((sfn.spec, n),), ((("c", dloc), nbytes),)))
     return b
