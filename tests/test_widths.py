@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from buildcache import build, run_native
 
+from buildcache import build, run_native
 from revad_emu.api import Emulator
 
 SHIM = str(Path(__file__).parent / "include" / "dg_fortran_shim.c")
@@ -99,4 +99,5 @@ def test_untracked_change_after_a_sizeless_mark_warns():
     assert rec.exit_code == 0 and float(rec.stdout) == 9.0
     J = rec.jacobian()
     assert J.shape == (1, 1) and J[0, 0] == 0.0
-    assert any("changed before its first floating-point read" in w for w in rec.warnings), rec.warnings
+    assert any("changed before its first floating-point read" in w for w in rec.warnings), \
+        rec.warnings

@@ -506,6 +506,12 @@ class Recorder:
         return sym is not None and sym[0].startswith(PASSIVE_ROUTINES)
 
     @property
+    def dropped_places(self) -> int:
+        """How many instructions dropped a derivative (warning kinds in DROPPING): when not
+        0, the Jacobian is incomplete, and the report says so."""
+        return len({addr for addr, kind in self.warn_counts if kind in DROPPING})
+
+    @property
     def warnings(self) -> list[str]:
         out = []
         for key, text in self.warn_text.items():
@@ -513,6 +519,10 @@ class Recorder:
             out.append(text + (f" ({n} times)" if n > 1 else ""))
         return out
 
+
+# Warning kinds whose instruction lost a derivative (not: "rounding", a step function by
+# design; "undefined", a nan in the Jacobian; unknown client requests).
+DROPPING = frozenset({"stale", "partial", "bittrick", "x87", "libm", "io"})
 
 _MXCSR_WRITERS = frozenset({"ldmxcsr", "fxrstor", "fxrstor64", "xrstor", "xrstor64", "xrstors",
                             "xrstors64"})

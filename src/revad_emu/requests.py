@@ -196,7 +196,7 @@ class ClientRequests:
         float)."""
         rec = self.rec
         for marks in (rec.inputs, rec.outputs):
-            for i, (name, node, value) in enumerate(marks):
+            for i, (name, node, _value) in enumerate(marks):
                 if node in rec.sizeless and rec.width[node]:
                     marks[i] = (name, node, rec.value[node])
 

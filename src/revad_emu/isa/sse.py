@@ -770,12 +770,26 @@ def logic(kind: str, w: int | None):
         addr = insn.address
         passive_ok = rec.in_passive_routine(addr)
 
-        def lane_widths(sl):
-            if w is not None:
+        def lane_widths(sl, ra, rb):
+            if w is not None and not rec.sizeless:
                 return [w] * (16 // w)
             out = []
             for half in (0, 8):
                 n8a, n8b = sh.node_at(dloc + half, 8), sh.node_at(sl + half, 8)
+                if rec.sizeless:
+                    # a size-less mark not read yet: the mask decides (8 if it is a double
+                    # sign mask; else two float lanes)
+                    k = rec.sizeless_start(dloc + half) or rec.sizeless_start(sl + half)
+                    if k:
+                        kw = rec.width[k]
+                        mask = rb if rec.sizeless_start(dloc + half) else ra
+                        m8 = int.from_bytes(mask[half:half + 8], "little")
+                        out += [8] if kw == 8 or (kw == 0 and _classify(kind, True, m8, 8))\
+                            else [4, 4]
+                        continue
+                if w is not None:
+                    out += [w] * (8 // w)
+                    continue
                 out += [8] if n8a >= 0 and n8b >= 0 else [4, 4]
             return out
 
@@ -789,8 +803,12 @@ def logic(kind: str, w: int | None):
             if rb is None:
                 return
             o = 0
-            for lw in lane_widths(sl):
+            for lw in lane_widths(sl, ra, rb):
                 ka, kb = sh.node_at(dloc + o, lw), sh.node_at(sl + o, lw)
+                if ka < 0 and rec.sizeless:
+                    ka = rec.sizeless_read(dloc + o, lw, ra[o:o + lw]) or ka
+                if kb < 0 and rec.sizeless:
+                    kb = rec.sizeless_read(sl + o, lw, rb[o:o + lw]) or kb
                 if ka < 0 or kb < 0:
                     # bits made from bits of an active value (text from printf, say) stay
                     # tainted with their origin; pieces of a value (a float lane over half a
