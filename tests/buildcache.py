@@ -42,7 +42,7 @@ def build(source: str | Path, flags: tuple[str, ...] | list[str] = ("-O2",), *,
         h.update(Path(s).read_bytes())
     for hdr in sorted(INCLUDE.glob("*.h")):
         h.update(hdr.read_bytes())
-    for hdr in sorted((Path(__file__).parent / "include").glob("*.h")):
+    for hdr in sorted((Path(__file__).parent / "include").glob("*.[hcf]*")):
         h.update(hdr.read_bytes())
     h.update(" ".join([compiler, *cmd_flags, *libs]).encode())
     tag = "-".join([src.stem, "static" if static else "dyn", h.hexdigest()[:12]])
@@ -53,7 +53,8 @@ def build(source: str | Path, flags: tuple[str, ...] | list[str] = ("-O2",), *,
     tmp = out.with_suffix(f".tmp{os.getpid()}")
     cmd = [compiler, *cmd_flags, "-g", f"-I{INCLUDE}", f"-I{Path(__file__).parent / 'include'}",
            *map(str, sources), "-o", str(tmp), *libs]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    # In the cache directory: gfortran writes .mod files of modules to its working directory.
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=CACHE)
     if res.returncode != 0:
         raise RuntimeError(f"compile failed: {' '.join(cmd)}\n{res.stderr}")
     os.replace(tmp, out)

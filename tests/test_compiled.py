@@ -146,3 +146,18 @@ def test_without_the_extension():
     J = Emulator(exe, ["0.5", "1.5"]).record().jacobian()
     assert eval(out.stdout) == J.tolist()  # noqa: S307 - our own repr of a list of floats
     assert np.abs(J).sum() > 0
+
+
+@pytest.mark.parametrize("source,flags,argv", [
+    ("widths/gpr_tricks.c", ("-O0", "-DT=double"), ["1.5", "-0.25", "drop"]),
+    ("widths/gpr_tricks.c", ("-O2", "-DT=float", "-DT_IS_FLOAT"), ["-3.25", "2.0", "drop"]),
+    ("widths/dg_widths.c", ("-O2", "-DT=long double"), ["1.0", "0.0"]),
+    ("widths/dg_widths.c", ("-O0", "-DT=float"), ["0.75", "0.5"]),
+], ids=["tricks-O0-double", "tricks-O2-float", "dg-O2-long-double", "dg-O0-float"])
+def test_widths_and_gpr_tricks(monkeypatch, source, flags, argv):
+    """Size-less marks decided at the first read, and the integer-register bit tricks
+    (issue 9): both recorders give the same tape and warnings."""
+    exe = build(source, flags)
+    py, c = record_both(monkeypatch, exe, argv)
+    assert_same(py, c)
+    assert c.tape.parents.shape[0] > 4

@@ -205,6 +205,8 @@ def _report(args, rec) -> None:
     elif rec.warnings:
         for w in rec.warnings:
             sys.stderr.write(f"revad-emu: warning: {w}\n")
+        if rec.stats.get("dropped_derivatives"):
+            sys.stderr.write(report.incomplete_line(rec.stats["dropped_derivatives"]) + "\n")
 
 
 def _seeds(text: str):

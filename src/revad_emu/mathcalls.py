@@ -152,7 +152,7 @@ class MathCalls:
             rr, ri = value_of(raw, ore, w), value_of(raw, oim, w)
             d = COMPLEX[call.fn](complex(x, y), complex(rr, ri))
         except (ValueError, OverflowError, ZeroDivisionError):
-            rec.warn(call.addr, "libm", f"derivative of {call.fn} undefined at {x}+{y}i")
+            rec.warn(call.addr, "undefined", f"derivative of {call.fn} undefined at {x}+{y}i")
             d = complex(math.nan, math.nan)
         # f = u + iv holomorphic: du/dx = dv/dy = Re f', dv/dx = -du/dy = Im f'.
         node_re = rec.new_node(nre, d.real if nre else 0.0, nim, -d.imag if nim else 0.0, rr,
@@ -385,7 +385,7 @@ class MathCalls:
         try:
             return RULES[fn][1](*x, r)
         except (ValueError, OverflowError, ZeroDivisionError):
-            self.rec.warn(addr, "libm", f"derivative of {fn} undefined at {x}; nan recorded")
+            self.rec.warn(addr, "undefined", f"derivative of {fn} undefined at {x}; nan recorded")
             return tuple(math.nan for _ in x)
 
     def _sincos(self, call: Call, op: int) -> None:

@@ -62,6 +62,10 @@ class Recorder:
         self.outputs: list[tuple[str, int, float]] = []
         self.warn_counts: Counter = Counter()
         self.warn_text: dict[tuple[int, str], str] = {}
+        # Nodes put on a location by a size-less mark (Derivgrind's SET_INDEX): node → the
+        # bytes found at each marked location. Their width is 0 until the first
+        # floating-point read decides it (see `sizeless_read`).
+        self.sizeless: dict[int, list[bytes]] = {}
         self.hooked = False
         from revad_emu.mathcalls import MathCalls
 
@@ -222,6 +226,11 @@ class Recorder:
         if node > 0 and (self._ctape.valid(node, v, width) if self.hot is not None else
                          self.width[node] == width and same(v, self.value[node])):
             return node
+        if node and self.sizeless and width in (4, 8):
+            raw = struct.pack("<f" if width == 4 else "<d", v)
+            n = self.sizeless_read(loc, width, raw)
+            if n or node < 0:
+                return n or self.operand_node(node, raw, 0, width, addr, loc)
         if node > 0:
             self.warn(addr, "stale", "an active value was changed by an untracked write; its "
                                      "derivative is dropped here")
@@ -233,6 +242,15 @@ class Recorder:
         """Node to use as a parent: validated, or 0 with a warning."""
         if node == 0:
             return 0
+        if self.sizeless and loc is not None and (node < 0 or self.width[node] != width):
+            n = self.sizeless_read(loc, width, raw[off:off + width])
+            if n:
+                return n
+            if node < 0 and self.sizeless_start(loc):
+                self.warn(addr, "stale", "a variable marked without a size (SET_INDEX) "
+                                         "changed before its first floating-point read; its "
+                                         "derivative is dropped here")
+                return 0
         if node < 0:
             origin = self.taint_origin(loc, width) if loc is not None else None
             if origin is not None:
@@ -249,6 +267,78 @@ class Recorder:
         self.warn(addr, "stale", "an active value was changed by an untracked write; its "
                                  "derivative is dropped here")
         return 0
+
+    # -- size-less marks ------------------------------------------------------------------
+    def mark_sizeless(self, loc: int, node: int) -> None:
+        """Attach node to the variable at loc without knowing its width (Derivgrind's
+        SET_INDEX carries no size). Only the first 4 bytes (the smallest floating-point
+        width) get the node's entries, so a float's neighbour is never touched; the first
+        floating-point read of 4, 8 or 10 bytes starting there decides the width. A value
+        the variable held before (a whole node starting at loc) is forgotten first."""
+        sh = self.sh
+        old = sh.get(loc, 1)
+        if old is not None and old[0] is not None and old[0] >= 0 and not old[0] & 15:
+            w_old = self.width[old[0] >> 4]
+            if w_old > 4 and sh.node_at(loc, w_old) == old[0] >> 4:
+                sh.clear(loc, w_old)
+        raw = None
+        for n in (10, 8, 4):
+            raw = self.fast.mem(loc, n)
+            if raw is not None:
+                break
+        if raw is None:
+            raise ValueError(f"SET_INDEX points to unmapped memory {loc:#x}")
+        w = self.width[node]
+        if w and node not in self.sizeless:
+            sh.set_node(loc, w, node)  # a computed value put on a variable: its own width
+            return
+        self.sizeless.setdefault(node, []).append(bytes(raw))
+        if w and w <= len(raw) and raw[:w] == self._bits_of(node, w):
+            sh.set_node(loc, w, node)
+            return
+        b = node << 4
+        sh.put(loc, (b, b + 1, b + 2, b + 3))
+
+    def _bits_of(self, node: int, w: int) -> bytes:
+        if w == 10:
+            return self.bits80.get(node, 0).to_bytes(10, "little")
+        return struct.pack("<f" if w == 4 else "<d", self.value[node])
+
+    def sizeless_start(self, loc: int) -> int:
+        """The size-less-marked node whose first byte sits at loc, or 0."""
+        ents = self.sh.get(loc, 4)
+        if ents is None:
+            return 0
+        e0 = ents[0]
+        if e0 is None or e0 < 0 or e0 & 15 or e0 >> 4 not in self.sizeless:
+            return 0
+        return e0 >> 4 if ents[1:4] == [e0 + 1, e0 + 2, e0 + 3] else 0
+
+    def sizeless_read(self, loc: int, w: int, bits: bytes) -> int:
+        """A floating-point read of w bytes (their pattern: bits) at loc that starts with a
+        size-less mark's entries, the other bytes passive (or the whole node, after an
+        earlier read decided it): decide the node's width and value from this read (first
+        time), or check the read against them (later). The node, or 0 (not such a read, or
+        the bytes changed since the mark: the caller warns)."""
+        node = self.sizeless_start(loc)
+        if not node or len(bits) != w:
+            return 0
+        ents = self.sh.get(loc, w)
+        b = node << 4
+        if any(e is not None and e != b + k for k, e in enumerate(ents[4:], 4)):
+            return 0
+        cur = self.width[node]
+        if cur == 0:
+            if not any(s[:w] == bits for s in self.sizeless[node]):
+                return 0
+            self.width[node] = w
+            self.value[node] = value_of(bits, 0, w)
+            if w == 10:
+                self.bits80[node] = int.from_bytes(bits, "little")
+        elif cur != w or bits != self._bits_of(node, w):
+            return 0
+        self.sh.set_node(loc, w, node)
+        return node
 
     # -- hook --------------------------------------------------------------------------
     def ensure_hooked(self) -> None:
@@ -416,6 +506,12 @@ class Recorder:
         return sym is not None and sym[0].startswith(PASSIVE_ROUTINES)
 
     @property
+    def dropped_places(self) -> int:
+        """How many instructions dropped a derivative (warning kinds in DROPPING): when not
+        0, the Jacobian is incomplete, and the report says so."""
+        return len({addr for addr, kind in self.warn_counts if kind in DROPPING})
+
+    @property
     def warnings(self) -> list[str]:
         out = []
         for key, text in self.warn_text.items():
@@ -423,6 +519,10 @@ class Recorder:
             out.append(text + (f" ({n} times)" if n > 1 else ""))
         return out
 
+
+# Warning kinds whose instruction lost a derivative (not: "rounding", a step function by
+# design; "undefined", a nan in the Jacobian; unknown client requests).
+DROPPING = frozenset({"stale", "partial", "bittrick", "x87", "libm", "io"})
 
 _MXCSR_WRITERS = frozenset({"ldmxcsr", "fxrstor", "fxrstor64", "xrstor", "xrstor64", "xrstors",
                             "xrstors64"})

@@ -69,6 +69,7 @@ def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr
     t0 = time.perf_counter()
     st = m.run()
     rec.flush()
+    reqs.finish()
     record_seconds = time.perf_counter() - t0
     meta = {"program": m.path, "argv": m.argv, "sha256": m.exe.sha256,
             "exit_code": m.exit_code, "instructions": st.instructions}
@@ -77,7 +78,11 @@ def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr
     stats = {"instructions": st.instructions,
              "tape_nodes": len(rec.tb) - 1,
              "record_seconds": record_seconds, "sweep_seconds": 0.0,
-             "warnings": sum(rec.warn_counts.values())}
+             "warnings": sum(rec.warn_counts.values()),
+             # A dropped derivative is never quiet: how many places dropped one, and
+             # whether the derivatives are complete (issue 9; the JSON report carries both).
+             "dropped_derivatives": rec.dropped_places,
+             "complete": rec.dropped_places == 0}
     from revad_emu.api import result_of
 
     return Recording(run_result=result_of(m, st), tape=tape,

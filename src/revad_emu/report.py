@@ -57,4 +57,13 @@ def table(rec, J: np.ndarray, max_cols: int = 8) -> str:
             lines.append(f"  {f'{n} = {v:.6g}'.ljust(w_name)}{row}")
     for w in rec.warnings:
         lines.append(f"revad-emu: warning: {w}")
+    dropped = rec.stats.get("dropped_derivatives", 0)
+    if dropped:
+        lines.append(incomplete_line(dropped))
     return "\n".join(lines)
+
+
+def incomplete_line(places: int) -> str:
+    """The last line of a table whose derivatives some warning dropped."""
+    return (f"revad-emu: INCOMPLETE: {places} place{'s' if places != 1 else ''} dropped "
+            "derivatives (see the warnings above); the numbers above are incomplete")

@@ -105,46 +105,36 @@ class ClientRequests:
             return 0
         if op in (9, 10):  # GET_FLAGS / SET_FLAGS: no flags are supported
             return 0
-        if op == 3:  # GET_INDEX(addr, u64* index): no size given; try double, then float
-            node = 0
-            for w in (8, 4):
-                raw = self.fast.mem(a1, w)
-                n = rec.sh.node_at(a1, w)
-                if raw is not None and n > 0:
-                    node = rec.operand_node(n, raw, 0, w, self.fast.reg(41), a1)
-                    break
-            mem.write_u64(a2, max(node, 0))
+        if op == 3:  # GET_INDEX(addr, u64* index): no size; the location knows it
+            mem.write_u64(a2, self.index_at(a1))
             return 0
-        if op == 4:  # SET_INDEX(addr, u64* index): width from the node's recorded value
+        if op == 4:  # SET_INDEX(addr, u64* index): no size; the first read decides it
             node = mem.read_u64(a2)
             if 0 < node < len(rec.width):
-                value = rec.tb.value[node]
-                raw8 = self.fast.mem(a1, 8) or b""
-                w = 8
-                if len(raw8) == 8 and struct.unpack("<d", raw8)[0] != value and \
-                        struct.unpack("<f", raw8[:4])[0] == struct.unpack(
-                            "<f", struct.pack("<f", value))[0]:
-                    w = 4  # a float variable (the request carried its value as a double)
-                rec.sh.set_node(a1, w, node)
-                rec.width[node] = w
-                rec.value[node] = value_of(raw8, 0, w)
+                rec.mark_sizeless(a1, node)
             else:
-                rec.sh.clear(a1, 8)
+                start = rec.sh.get(a1, 1)
+                old = start[0] >> 4 if start and start[0] and start[0] > 0 and \
+                    not start[0] & 15 else 0
+                rec.sh.clear(a1, max(4, rec.width[old] if old else 0))
             return 0
         if op in (5, 6):  # NEW_INDEX(TapeBlockInfo*) / NEW_INDEX_NOACTIVITYANALYSIS
             ptrs = struct.unpack("<6Q", mem.read(a1, 48))
             i1, i2 = mem.read_u64(ptrs[0]), mem.read_u64(ptrs[1])
             d1 = struct.unpack("<d", mem.read(ptrs[2], 8))[0]
             d2 = struct.unpack("<d", mem.read(ptrs[3], 8))[0]
-            value_raw = mem.read(ptrs[5], 8)
-            value = struct.unpack("<d", value_raw)[0]
-            bits = int.from_bytes(value_raw, "little")
+            # The value is for debugging only (Derivgrind's Fortran wrapper passes 8 raw
+            # bytes of any type): the node's width and value stay undecided (0) until a
+            # SET_INDEX puts it on a variable and the first floating-point read decides.
+            value = struct.unpack("<d", mem.read(ptrs[5], 8))[0]
             if op == 5 and i1 == 0 and i2 == 0:
                 node = 0
             elif i1 == 0 and i2 == 0:
-                node = rec.new_input(value, bits, 8, 0)
+                node = rec.new_input(value, 0, 0, 0)
             else:
-                node = rec.new_node(i1, d1, i2, d2, value, bits, 8, 0, 1)
+                if i2 == 0 and d1 == 1.0 and 0 < i1 < len(rec.width) and rec.width[i1]:
+                    value = rec.value[i1]  # an output's copy node: the variable's value
+                node = rec.new_node(i1, d1, i2, d2, value, 0, 0, 0, 1)
                 rec.ensure_hooked()
             mem.write_u64(ptrs[4], node)
             return 0
@@ -178,6 +168,37 @@ class ClientRequests:
                 mem.write(a2, float_to_x87(dot))
             return 0
         return None
+
+    def index_at(self, loc: int) -> int:
+        """The node of the variable at loc for a size-less request (GET_INDEX, and the
+        outputs made from it): the node whose first byte is there decides the width; its
+        bytes are then validated like any operand (a stale or pieced value warns, 0)."""
+        rec = self.rec
+        ents = rec.sh.get(loc, 1)
+        if ents is None:
+            return 0
+        e0 = ents[0]
+        addr = self.fast.reg(41)
+        if e0 is not None and e0 > 0 and not e0 & 15:
+            node = e0 >> 4
+            w = rec.width[node]
+            if w == 0:  # a size-less mark nothing has read yet: the mark's own node
+                return node if rec.sizeless_start(loc) == node else 0
+            raw = self.fast.mem(loc, w)
+            if raw is None:
+                return 0
+            return max(rec.operand_node(rec.sh.node_at(loc, w), raw, 0, w, addr, loc), 0)
+        return max(rec.operand_node(-1, b"", 0, 4, addr, loc), 0)
+
+    def finish(self) -> None:
+        """After the run: marks made by size-less requests show the value the variable had
+        when its width was decided (the request's own value may be 8 raw bytes of a
+        float)."""
+        rec = self.rec
+        for marks in (rec.inputs, rec.outputs):
+            for i, (name, node, _value) in enumerate(marks):
+                if node in rec.sizeless and rec.width[node]:
+                    marks[i] = (name, node, rec.value[node])
 
     def dot_of(self, node: int) -> float:
         """Forward-mode dot value of a node from the SET_DOTVALUE seeds (tape prefix sweep)."""

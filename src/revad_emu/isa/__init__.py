@@ -4,9 +4,9 @@ Each entry maps a capstone mnemonic to a builder `(recorder, insn) -> handler | 
 a handler is a closure run before the instruction executes. False means "nothing to track".
 """
 
-from revad_emu.isa import moves, sse, x87
+from revad_emu.isa import gpr_tricks, moves, sse, x87
 from revad_emu.isa.generic import generic_handler
 
-TABLE = {**moves.TABLE, **sse.TABLE, **x87.TABLE}
+TABLE = {**moves.TABLE, **sse.TABLE, **x87.TABLE, **gpr_tricks.TABLE}
 
 __all__ = ["TABLE", "generic_handler"]

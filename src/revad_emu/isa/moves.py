@@ -616,27 +616,33 @@ def b_bytewise(rec, insn):
             return
         a = gpr(reg.index)
         b = gpr(s.reg.index) if sloc is not None else imm
-        ea = ea or [None] * n
-        eb = eb or [None] * n
-        out = []
-        for i in range(n):
-            ab, bb = (a >> (8 * i)) & 0xFF, (b >> (8 * i)) & 0xFF
-            if kind == "and":  # b is a constant mask
-                e = ea[i] if bb == 0xFF else None if bb == 0 else (
-                    None if ea[i] is None else taint)
-            elif bb == 0:  # a zero byte may still be part of an active value: keep that
-                e = ea[i] if ea[i] is not None or ab else eb[i]
-            elif ab == 0:
-                e = eb[i]
-            else:
-                e = None if ea[i] is None and eb[i] is None else taint
-            out.append(e)
-        sh.put(dloc, out)
+        sh.put(dloc, bytewise(kind, ea, eb, a, b, n, taint))
         if n == 4:
             sh.clear(dloc + 4, 4)
 
     reads = (gpr_spec(reg.index), 8), *(((gpr_spec(s.reg.index), 8),) if sloc is not None else ())
     return with_desc(h, ("guard", reads, ()))
+
+
+def bytewise(kind: str, ea, eb, a: int, b: int, n: int, taint: int) -> list:
+    """Shadow entries of `a and/or b` (n bytes; ea, eb: their entries or None; for "and",
+    b is a constant mask): each result byte is one side's byte, a constant, or a taint."""
+    ea = ea or [None] * n
+    eb = eb or [None] * n
+    out = []
+    for i in range(n):
+        ab, bb = (a >> (8 * i)) & 0xFF, (b >> (8 * i)) & 0xFF
+        if kind == "and":  # b is a constant mask
+            e = ea[i] if bb == 0xFF else None if bb == 0 else (
+                None if ea[i] is None else taint)
+        elif bb == 0:  # a zero byte may still be part of an active value: keep that
+            e = ea[i] if ea[i] is not None or ab else eb[i]
+        elif ab == 0:
+            e = eb[i]
+        else:
+            e = None if ea[i] is None and eb[i] is None else taint
+        out.append(e)
+    return out
 
 
 TABLE.update({"shr": b_shift, "sar": b_shift, "shl": b_shift, "sal": b_shift,

@@ -347,6 +347,16 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
         ea = None if src_reg else rec.ea(s.mem, insn)
 
         def lane(o, na, nb, a, bv, sl):
+            if na <= 0 and nb <= 0 and (na or nb):
+                # Only bits made by a bit trick (a taint), no derivative to lose yet: the
+                # result stays tainted and warns where it meets a derivative or an output
+                # (e.g. an unsigned → double conversion, `cvtsi2sd; addsd x, x`).
+                origin = (rec.taint_origin(dloc + o, w) if na else None) or \
+                    (rec.taint_origin(sl + o, w) if nb else None)
+                if origin is not None and not rec.sizeless_start(dloc + o) and \
+                        not rec.sizeless_start(sl + o):
+                    sh.put(dloc + o, (-1 - origin,) * w)
+                    return
             if na:
                 na = check(na, a, w, addr, dloc + o)
             if nb:
@@ -760,12 +770,26 @@ def logic(kind: str, w: int | None):
         addr = insn.address
         passive_ok = rec.in_passive_routine(addr)
 
-        def lane_widths(sl):
-            if w is not None:
+        def lane_widths(sl, ra, rb):
+            if w is not None and not rec.sizeless:
                 return [w] * (16 // w)
             out = []
             for half in (0, 8):
                 n8a, n8b = sh.node_at(dloc + half, 8), sh.node_at(sl + half, 8)
+                if rec.sizeless:
+                    # a size-less mark not read yet: the mask decides (8 if it is a double
+                    # sign mask; else two float lanes)
+                    k = rec.sizeless_start(dloc + half) or rec.sizeless_start(sl + half)
+                    if k:
+                        kw = rec.width[k]
+                        mask = rb if rec.sizeless_start(dloc + half) else ra
+                        m8 = int.from_bytes(mask[half:half + 8], "little")
+                        out += [8] if kw == 8 or (kw == 0 and _classify(kind, True, m8, 8))\
+                            else [4, 4]
+                        continue
+                if w is not None:
+                    out += [w] * (8 // w)
+                    continue
                 out += [8] if n8a >= 0 and n8b >= 0 else [4, 4]
             return out
 
@@ -779,8 +803,12 @@ def logic(kind: str, w: int | None):
             if rb is None:
                 return
             o = 0
-            for lw in lane_widths(sl):
+            for lw in lane_widths(sl, ra, rb):
                 ka, kb = sh.node_at(dloc + o, lw), sh.node_at(sl + o, lw)
+                if ka < 0 and rec.sizeless:
+                    ka = rec.sizeless_read(dloc + o, lw, ra[o:o + lw]) or ka
+                if kb < 0 and rec.sizeless:
+                    kb = rec.sizeless_read(sl + o, lw, rb[o:o + lw]) or kb
                 if ka < 0 or kb < 0:
                     # bits made from bits of an active value (text from printf, say) stay
                     # tainted with their origin; pieces of a value (a float lane over half a
@@ -848,7 +876,8 @@ def passive_lanes(nbytes: int | None):
 
 
 def int_to_fp(nbytes: int):
-    """cvtsi2sd & co: the result is passive; an active integer source is a bit trick."""
+    """cvtsi2sd & co: the result is passive; from an active integer source it is a bit
+    trick (a taint)."""
     def b(rec, insn):
         s = insn.ops[1]
         d = insn.ops[0]
@@ -860,12 +889,17 @@ def int_to_fp(nbytes: int):
         addr = insn.address
         n = s.size
 
+        taint = (-1 - addr,) * nbytes
+
         def h():
             if not sh.slots:
                 return
             if sh.any_active(sfn(), n):
-                rec.warn(addr, "bittrick", "integer → float conversion of an active value's "
-                                           "bits; derivative dropped")
+                # A number made from an active value's bits: a taint, which warns where it
+                # is used as a number (Derivgrind's Fortran wrapper converts a variable's
+                # raw bytes this way only to pass a debugging value to a request).
+                sh.put(dloc, taint)
+                return
             sh.clear(dloc, nbytes)
         return with_desc(h, ("guard", ((sfn.spec, n),), ((("c", dloc), nbytes),)))
     return b
