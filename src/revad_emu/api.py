@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from revad_emu import arguments
 from revad_emu.machine import Machine
 
 
@@ -29,24 +30,27 @@ class Emulator:
 
     `argv` are the program's arguments after argv[0]; `stdin` is the bytes it reads (None:
     the host's standard input); `allow_write` lists directories the program may write into.
+    Paths, arguments and the environment may be str or bytes (bytes reach the program as
+    they are); wrong types and values raise TypeError/ValueError here (see `arguments`).
     """
 
     def __init__(self, path: str | os.PathLike, argv: Sequence[str] | None = None,
                  env: dict[str, str] | None = None, stdin: bytes | None = b"", *,
                  allow_write: Sequence[str | os.PathLike] = (),
                  max_instructions: int | None = None):
-        self.path = os.fspath(path)
-        self.argv = [str(a) for a in (argv or [])]
-        self.env = env
-        self.stdin = stdin
+        self.path = arguments.program_path(path)
+        self.argv = arguments.argv_list(argv)
+        self.env = arguments.environment(env)
+        self.stdin = arguments.stdin_bytes(stdin)
         self.allow_write = [os.fspath(p) for p in allow_write]
-        self.max_instructions = max_instructions
+        self.max_instructions = arguments.max_instructions(max_instructions)
 
     def machine(self, *, stdout: Callable[[bytes], None] | None = None,
                 stderr: Callable[[bytes], None] | None = None, tty_fds=(),
                 max_instructions: int | None = None,
                 progress: Callable[[int, float], None] | None = None) -> Machine:
         """A fresh, loaded machine for this program (one per run)."""
+        max_instructions = arguments.max_instructions(max_instructions)
         return Machine(self.path, self.argv, self.env, stdin=self.stdin, stdout=stdout,
                        stderr=stderr, allow_write=self.allow_write, tty_fds=tty_fds,
                        max_instructions=max_instructions or self.max_instructions,
