@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import resource
 import shutil
 import struct
 import subprocess
@@ -251,6 +252,35 @@ def test_huge_depth_is_refused_and_sweeps_size_buffers_by_nodes(tmp_path, tape_f
         tracemalloc.stop()
     np.testing.assert_allclose(J2, J, rtol=1e-14)
     assert peak < 10 << 20, peak
+
+
+def test_jacobian_too_large_for_memory_is_refused(tmp_path, tape_file):
+    """20,000 inputs and outputs on the passive node: a small file whose dense Jacobian
+    takes 3.2 GB. Under a 3 GiB address-space limit, --jacobian refuses it up front with
+    one line; --vjp still works."""
+    a = arrays_of(tape_file)
+    m = 20_000
+    marks = [[f"m{i}", 0] for i in range(m)]
+    arrays = {**with_header(a, inputs=marks, outputs=marks), "input_values": np.zeros(m),
+              "output_values": np.zeros(m)}
+    path = write_npz(tmp_path / "wide.npz", arrays, compressed=True)
+    assert path.stat().st_size < 200_000
+
+    def limited(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "revad_emu", *args], capture_output=True, text=True,
+            env=cli_env(), stdin=subprocess.DEVNULL, timeout=120,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30)))
+
+    line = one_error_line(limited("--from-tape", str(path), "--jacobian"))
+    assert "Jacobian needs" in line and "--vjp" in line
+    seeds = tmp_path / "w.npy"
+    np.save(seeds, np.ones(m))
+    res = limited("--from-tape", str(path), "--vjp", str(seeds), "--format", "npy", "-o",
+                  str(tmp_path / "g.npy"))
+    assert res.returncode == 0, res.stderr
+    g = np.load(tmp_path / "g.npy")
+    assert g.shape == (m,) and not g.any()  # passive marks: zero derivatives
 
 
 # --- item 11: bytes that are not UTF-8 -----------------------------------------------------

@@ -130,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("revad-emu: error: interrupted (Ctrl-C)\n")
         return 130
+    except MemoryError as e:  # the host ran out: not a bug, and Python has memory again
+        if args.verbose:
+            traceback.print_exc()
+        sys.stderr.write(f"revad-emu: error: out of host memory ({e or 'MemoryError'})\n")
+        return 125
     except Exception as e:  # noqa: BLE001 - a bug in revad_emu: one line unless -v
         if args.verbose:
             traceback.print_exc()
@@ -293,6 +298,17 @@ def _seeds(text: str, flag: str):
         raise UsageError(f"{flag} {text!r}: give comma-separated numbers or a file") from None
 
 
+def _check_jacobian_size(n_out: int, n_in: int) -> None:
+    """A dense Jacobian that cannot fit in memory is refused before it is allocated."""
+    from revad_emu.tape_check import memory_left
+
+    need, left = 8 * n_out * n_in, memory_left()
+    if left is not None and need > left // 2:
+        raise RevadError(f"the {n_out} x {n_in} Jacobian needs {need:,} bytes, more than "
+                         f"half of the {left:,} bytes of memory available; sweep it with "
+                         "--vjp or --jvp")
+
+
 def _from_tape(args) -> int:
     import json
 
@@ -311,6 +327,7 @@ def _from_tape(args) -> int:
         elif args.jvp:
             res = sweep.jvp(tape, seeds)
         else:
+            _check_jacobian_size(n_out, n_in)
             res = sweep.jacobian(tape)
     except ValueError as e:
         raise UsageError(f"{e} (tape has {n_in} inputs, {n_out} outputs)") from None

@@ -151,7 +151,7 @@ class Machine:
             end = (base + seg.vaddr + seg.memsz + 0xFFF) & ~0xFFF
             try:
                 self.mem.map(start, end - start, seg.prot | 1, name)
-            except (MapError, MemoryError, OverflowError) as e:
+            except (MapError, UcError, MemoryError, OverflowError) as e:
                 raise ElfError(f"{elf.path}: cannot map the LOAD segment at {start:#x} "
                                f"({end - start:,} bytes): {e}") from None
             data = elf.data[seg.offset:seg.offset + seg.filesz]

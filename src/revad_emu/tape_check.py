@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import struct
 import zipfile
 import zlib
 from typing import Any
@@ -55,6 +56,11 @@ ENTRIES: dict[str, tuple[str, int]] = {
     "op": ("iu", 1), "depth": ("iu", 1), "input_values": ("f", 1), "output_values": ("f", 1),
     "header": ("U", 0),
 }
+# What zipfile and numpy's .npy reader raise on damaged input (an unknown zip version or
+# compression method is NotImplementedError; an encrypted entry RuntimeError).
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+               ValueError, NotImplementedError, RuntimeError, OverflowError, struct.error)
+
 _KIND_NAMES = {"iu": "integers", "f": "floating-point numbers", "U": "a unicode string"}
 
 
@@ -79,8 +85,8 @@ def load(path: str | os.PathLike | bytes) -> Tape:
                              "written by Tape.save or --tape")
         try:
             zf = zipfile.ZipFile(f)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as e:
-            raise _bad(name, f"not a readable zip (.npz) archive ({e})") from None
+        except _ZIP_ERRORS as e:
+            raise _bad(name, f"not a readable zip (.npz) archive ({_exc(e)})") from None
         with zf:
             return _load_zip(name, zf, size)
 
@@ -105,7 +111,7 @@ def _load_zip(name: str, zf: zipfile.ZipFile, file_size: int) -> Tape:
     return _build(name, header, arrays)
 
 
-def _memory_left() -> int | None:
+def memory_left() -> int | None:
     """Bytes this process may still allocate: the smaller of the host's available memory
     and the address-space limit's headroom (None if neither is known)."""
     limits: list[int] = []
@@ -143,7 +149,7 @@ def _check_sizes(name: str, entries: dict[str, zipfile.ZipInfo], file_size: int)
         raise _bad(name, f"its entries expand to {total:,} bytes from a {file_size:,}-byte "
                          f"file (more than {MAX_EXPANSION}x: a zip bomb, or a tape to save "
                          "again without compression)")
-    left = _memory_left()
+    left = memory_left()
     if left is not None and total > left:
         raise _bad(name, f"its arrays need {total:,} bytes; only {left:,} bytes of memory "
                          "are available")
@@ -179,9 +185,8 @@ def _read_entry(name: str, zf: zipfile.ZipFile, key: str, info: zipfile.ZipInfo)
                 raise _bad(name, f"{where}: entry data is {got:,} bytes, expected {nbytes:,}")
     except TapeError:
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
-            NotImplementedError, RuntimeError) as e:
-        raise _bad(name, f"{where}: cannot read ({e})") from None
+    except _ZIP_ERRORS as e:
+        raise _bad(name, f"{where}: cannot read ({_exc(e)})") from None
     arr = np.frombuffer(buf, dtype=dtype)
     return arr.reshape(shape, order="F" if fortran else "C")
 
@@ -195,7 +200,7 @@ def _parse_header(name: str, arr: np.ndarray) -> dict[str, Any]:
     try:
         header = json.loads(text)
     except (ValueError, RecursionError) as e:
-        raise _bad(name, f"header is not valid JSON ({str(e)[:80]})") from None
+        raise _bad(name, f"header is not valid JSON ({_exc(e)})") from None
     if not isinstance(header, dict):
         raise _bad(name, f"header is a JSON {type(header).__name__}, expected an object")
     if header.get("format") != FORMAT:
@@ -223,6 +228,12 @@ def _parse_header(name: str, arr: np.ndarray) -> dict[str, Any]:
     if len(ops) > 0x10000:
         raise _bad(name, f"header ops names {len(ops)} operations; codes are 16-bit")
     return header
+
+
+def _exc(e: BaseException) -> str:
+    """An exception's text cut to a readable length (zipfile quotes whole headers)."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _json_type(v: object) -> str:
