@@ -180,7 +180,7 @@ def _read_entry(name: str, zf: zipfile.ZipFile, key: str, info: zipfile.ZipInfo)
                 raise _bad(name, f"{where}: header declares shape {shape} ({nbytes:,} bytes) "
                                  f"but the entry holds {data_size:,} bytes of data")
             buf = bytearray(nbytes)
-            got = fp.readinto(buf) if nbytes else 0
+            got = _read_into(fp, buf)
             if got != nbytes or fp.read(1):
                 raise _bad(name, f"{where}: entry data is {got:,} bytes, expected {nbytes:,}")
     except TapeError:
@@ -189,6 +189,20 @@ def _read_entry(name: str, zf: zipfile.ZipFile, key: str, info: zipfile.ZipInfo)
         raise _bad(name, f"{where}: cannot read ({_exc(e)})") from None
     arr = np.frombuffer(buf, dtype=dtype)
     return arr.reshape(shape, order="F" if fortran else "C")
+
+
+def _read_into(fp, buf: bytearray, chunk: int = 1 << 24) -> int:
+    """Fill buf from fp in chunks (a zip entry's readinto would first read it all into a
+    bytes object: twice the memory); return the number of bytes read."""
+    view = memoryview(buf)
+    got = 0
+    while got < len(buf):
+        data = fp.read(min(chunk, len(buf) - got))
+        if not data:
+            break
+        view[got:got + len(data)] = data
+        got += len(data)
+    return got
 
 
 def _parse_header(name: str, arr: np.ndarray) -> dict[str, Any]:
@@ -272,7 +286,7 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
         k = _first((parents >= n).any(1))
         raise _bad(name, f"parents.npy: node {k} names parent {int(parents[k].max())}, "
                          f"past the last node {n - 1}")
-    parents = parents.astype(np.int64)
+    parents = parents.astype(np.int64, copy=False)
     if parents[0].any():
         raise _bad(name, "parents.npy: node 0 must be passive (no parents)")
     k = np.arange(n, dtype=np.int64)[:, None]
@@ -287,7 +301,7 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
         j = _first(bad_depth)
         raise _bad(name, f"depth.npy: node {j} has depth {int(depth[j])}; a node's depth "
                          "is at most its index")
-    depth = depth.astype(np.int64)
+    depth = depth.astype(np.int32, copy=False)  # <= n - 1: fits
     deeper = (parents != 0) & (depth[parents] >= depth[:, None])
     if deeper.any():
         j = _first(deeper.any(1))
@@ -299,10 +313,10 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
         j = _first(op >= len(ops))
         raise _bad(name, f"op.npy: node {j} has operation code {int(op[j])}; the header "
                          f"names {len(ops)} operations")
-    op = op.astype(np.int64)
+    op = op.astype(np.intp, copy=False)
     remap = np.zeros(len(ops), np.uint16)
     try:
-        for c in np.unique(op).tolist():
+        for c in np.flatnonzero(np.bincount(op, minlength=len(ops))).tolist():
             remap[c] = op_code(ops[c])
     except ValueError as e:
         raise _bad(name, f"op names: {e}") from None
@@ -312,10 +326,12 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
                 raise _bad(name, f"header {field}[{i}] names node {node}; the tape has "
                                  f"nodes 0..{n - 1}")
     try:
-        return Tape(parents, a["partials"].astype(np.float64), a["values"].astype(np.float64),
-                    a["addr"].astype(np.uint64), remap[op], depth.astype(np.int32),
+        f64 = np.float64
+        return Tape(parents, a["partials"].astype(f64, copy=False),
+                    a["values"].astype(f64, copy=False),
+                    a["addr"].astype(np.uint64, copy=False), remap[op], depth,
                     [(s, i) for s, i in inputs], [(s, i) for s, i in outputs],
-                    header["meta"], a["input_values"].astype(np.float64),
-                    a["output_values"].astype(np.float64))
+                    header["meta"], a["input_values"].astype(f64, copy=False),
+                    a["output_values"].astype(f64, copy=False))
     except ValueError as e:  # Tape's own checks: should not trigger after the ones above
         raise _bad(name, str(e)) from None
