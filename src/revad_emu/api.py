@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from revad_emu import arguments
@@ -34,8 +34,10 @@ class Emulator:
     they are); wrong types and values raise TypeError/ValueError here (see `arguments`).
     """
 
-    def __init__(self, path: str | os.PathLike, argv: Sequence[str] | None = None,
-                 env: dict[str, str] | None = None, stdin: bytes | None = b"", *,
+    def __init__(self, path: str | bytes | os.PathLike,
+                 argv: Sequence[str | bytes | os.PathLike | int | float] | None = None,
+                 env: Mapping[str | bytes, str | bytes] | None = None,
+                 stdin: bytes | bytearray | memoryview | None = b"", *,
                  allow_write: Sequence[str | os.PathLike] = (),
                  max_instructions: int | None = None):
         self.path = arguments.program_path(path)
