@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from revad_emu import arguments
 from revad_emu.linux.sandbox import path_list
 from revad_emu.machine import Machine
 
@@ -33,27 +34,32 @@ class Emulator:
     them the program may write into; `allow_read`, when given (a directory or a list, maybe
     empty), restricts what the program may read to those directories, the --allow-write
     ones, the program itself and what the dynamic loader needs (None: any file the user can
-    read, as a native run).
+    read, as a native run). Paths, arguments and the environment may be str or bytes (bytes
+    reach the program as they are); wrong types and values raise TypeError/ValueError here
+    (see `arguments`).
     """
 
-    def __init__(self, path: str | os.PathLike, argv: Sequence[str] | None = None,
-                 env: dict[str, str] | None = None, stdin: bytes | None = b"", *,
+    def __init__(self, path: str | bytes | os.PathLike,
+                 argv: Sequence[str | bytes | os.PathLike | int | float] | None = None,
+                 env: Mapping[str | bytes, str | bytes] | None = None,
+                 stdin: bytes | bytearray | memoryview | None = b"", *,
                  allow_write: str | os.PathLike | Sequence[str | os.PathLike] = (),
                  allow_read: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
                  max_instructions: int | None = None):
-        self.path = os.fspath(path)
-        self.argv = [str(a) for a in (argv or [])]
-        self.env = env
-        self.stdin = stdin
+        self.path = arguments.program_path(path)
+        self.argv = arguments.argv_list(argv)
+        self.env = arguments.environment(env)
+        self.stdin = arguments.stdin_bytes(stdin)
         self.allow_write = path_list(allow_write, "allow_write")
         self.allow_read = None if allow_read is None else path_list(allow_read, "allow_read")
-        self.max_instructions = max_instructions
+        self.max_instructions = arguments.max_instructions(max_instructions)
 
     def machine(self, *, stdout: Callable[[bytes], None] | None = None,
                 stderr: Callable[[bytes], None] | None = None, tty_fds=(),
                 max_instructions: int | None = None,
                 progress: Callable[[int, float], None] | None = None) -> Machine:
         """A fresh, loaded machine for this program (one per run)."""
+        max_instructions = arguments.max_instructions(max_instructions)
         return Machine(self.path, self.argv, self.env, stdin=self.stdin, stdout=stdout,
                        stderr=stderr, allow_write=self.allow_write, allow_read=self.allow_read,
                        tty_fds=tty_fds,

@@ -1,8 +1,11 @@
 """`python -m revad_emu [options] PROG [ARGS...]`: run a program under emulation.
 
 Options go before PROG; everything after PROG is the program's own argv. Exit status: the
-program's own, 128+N when it dies of signal N, 125 for revad_emu errors, 127 for a missing
-program file, 130 after Ctrl-C.
+program's own, 128+N when it dies of signal N, 2 for a usage error (a bad option value, an
+option that needs another, an output path in a missing directory: all found before anything
+runs), 125 for revad_emu errors (a program that cannot be loaded, a damaged --from-tape
+file, an unsupported instruction...), 126 when Linux's execve would refuse the arguments and
+environment (E2BIG), 127 for a missing program file, 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -12,22 +15,40 @@ import os
 import sys
 import traceback
 from importlib import resources
+from typing import NoReturn
 
-from revad_emu.errors import RevadError
+from revad_emu.errors import RevadError, UsageError
 
 
 def include_dir() -> str:
     return str(resources.files("revad_emu") / "include")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the error contract of the rest of the CLI: one line, status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="revad-emu",
         description="Run an x86-64 Linux program under emulation and differentiate the "
                     "floating-point computations between its marked inputs and outputs.")
     p.add_argument("-v", "--verbose", action="store_true", help="show details and tracebacks")
     p.add_argument("--stdin", metavar="FILE", help="feed FILE to the program's standard input")
-    p.add_argument("--max-instructions", type=int, metavar="N",
+    p.add_argument("--max-instructions", type=_positive_int, metavar="N",
                    help="stop with an error after N instructions")
     p.add_argument("--allow-write", action="append", default=[], metavar="DIR",
                    help="let the program create and write files under DIR (repeatable)")
@@ -104,21 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.include_dir:
         print(include_dir())
         return 0
-    if args.from_tape:
-        try:
-            return _from_tape(args)
-        except RevadError as e:
-            sys.stderr.write(f"revad-emu: error: {e}\n")
-            return e.exit_status
-    if args.format != "table" and not args.output:
-        sys.stderr.write(f"revad-emu: error: --format {args.format} needs -o FILE\n")
-        return 2
-    if not args.prog:
-        build_parser().print_usage(sys.stderr)
-        sys.stderr.write("revad-emu: error: PROG is required\n")
-        return 2
     try:
-        return _run(args)
+        _check_usage(args)
+        return _from_tape(args) if args.from_tape else _run(args)
     except RevadError as e:
         if args.verbose:
             traceback.print_exc()
@@ -127,12 +136,77 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("revad-emu: error: interrupted (Ctrl-C)\n")
         return 130
+    except MemoryError as e:  # the host ran out: not a bug, and Python has memory again
+        if args.verbose:
+            traceback.print_exc()
+        sys.stderr.write(f"revad-emu: error: out of host memory ({e or 'MemoryError'})\n")
+        return 125
     except Exception as e:  # noqa: BLE001 - a bug in revad_emu: one line unless -v
         if args.verbose:
             traceback.print_exc()
         sys.stderr.write(f"revad-emu: internal error: {type(e).__name__}: {e} "
                          "(run with -v for details)\n")
         return 125
+
+
+_RUN_ONLY = (("stdin", "--stdin"), ("tape", "--tape"), ("record", "--record"),
+             ("no_ad", "--no-ad"), ("strict", "--strict"), ("allow_write", "--allow-write"),
+             ("max_instructions", "--max-instructions"))
+
+
+def _check_usage(args) -> None:
+    """Refuse option combinations that would be ignored or fail late, and output paths that
+    cannot be written, before anything runs (UsageError: status 2)."""
+    if args.from_tape:
+        if args.prog:
+            raise UsageError(f"--from-tape evaluates a saved tape; no program ({args.prog}) "
+                             "is run with it")
+        given = [flag for attr, flag in _RUN_ONLY if getattr(args, attr)]
+        if given:
+            raise UsageError(f"{given[0]} applies to running a program, not to --from-tape")
+    else:
+        for flag in ("vjp", "jvp", "jacobian"):
+            if getattr(args, flag):
+                raise UsageError(f"--{flag} needs --from-tape FILE (a run reports the full "
+                                 "Jacobian; save it with --tape to sweep it again)")
+        if args.format != "table" and not args.output:
+            raise UsageError(f"--format {args.format} needs -o FILE")
+        if not args.prog:
+            raise UsageError("PROG is required")
+        if args.no_ad:
+            for value, flag in ((args.tape, "--tape"), (args.record, "--record"),
+                                (args.output, "-o")):
+                if value:
+                    raise UsageError(f"{flag} needs a recording; drop --no-ad")
+    for value, flag in ((args.output, "-o"), (args.tape, "--tape")):
+        if value:
+            check_output_file(value, flag)
+    if args.record:
+        check_output_dir(args.record, "--record")
+
+
+def check_output_file(path: str, flag: str) -> None:
+    """A file can be created or replaced at `path`: its directory exists and is writable."""
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path}: is a directory; give a file name")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"{flag} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: no permission to write into {parent}")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"{flag} {path}: file is not writable")
+
+
+def check_output_dir(path: str, flag: str) -> None:
+    """`path` is a writable directory, or can be created (with its parents)."""
+    p = os.path.abspath(path)
+    while not os.path.exists(p):
+        p = os.path.dirname(p)
+    if not os.path.isdir(p):
+        raise UsageError(f"{flag} {path}: {p} is not a directory")
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: no permission to write into {p}")
 
 
 def _run(args) -> int:
@@ -144,7 +218,7 @@ def _run(args) -> int:
             with open(args.stdin, "rb") as f:
                 stdin = f.read()
         except OSError as e:
-            raise RevadError(f"--stdin {args.stdin}: {e.strerror}") from None
+            raise UsageError(f"--stdin {args.stdin}: {e.strerror}") from None
     emu = Emulator(args.prog, args.args, dict(os.environ), stdin=stdin,
                    allow_write=args.allow_write,
                    allow_read=args.allow_read or ([] if args.no_read else None),
@@ -165,7 +239,10 @@ def _run(args) -> int:
     finally:
         progress.done()
     if rec is not None and (rec.inputs or rec.outputs or args.output or args.tape):
-        _report(args, rec)
+        try:
+            _report(args, rec)
+        except OSError as e:  # paths were checked before the run; the disk may still fail
+            raise RevadError(f"cannot write the results: {e.filename}: {e.strerror}") from None
     if args.verbose:
         sys.stderr.write(f"revad-emu: {res.instructions} instructions in {res.seconds:.2f} s, "
                          f"{sum(res.syscalls.values())} syscalls\n")
@@ -209,15 +286,37 @@ def _report(args, rec) -> None:
             sys.stderr.write(report.incomplete_line(rec.stats["dropped_derivatives"]) + "\n")
 
 
-def _seeds(text: str):
+def _seeds(text: str, flag: str):
+    """Seeds from comma-separated numbers or a .npy/.txt file (UsageError if neither)."""
     import numpy as np
 
+    if os.path.isdir(text):
+        raise UsageError(f"{flag} {text}: is a directory; give comma-separated numbers or a "
+                         ".npy/.txt file")
     if os.path.exists(text):
-        return np.load(text) if text.endswith(".npy") else np.loadtxt(text, ndmin=1)
+        try:
+            a = (np.load(text, allow_pickle=False) if text.endswith(".npy")
+                 else np.loadtxt(text, ndmin=1))
+        except (OSError, ValueError, EOFError) as e:
+            raise UsageError(f"{flag} {text}: cannot read seeds ({e})") from None
+        if not isinstance(a, np.ndarray) or a.dtype.kind not in "biuf" or a.ndim not in (1, 2):
+            raise UsageError(f"{flag} {text}: expected a vector or matrix of numbers")
+        return a.astype(np.float64)
     try:
         return np.array([float(x) for x in text.split(",") if x.strip()])
     except ValueError:
-        raise RevadError(f"seeds {text!r}: give comma-separated numbers or a file") from None
+        raise UsageError(f"{flag} {text!r}: give comma-separated numbers or a file") from None
+
+
+def _check_jacobian_size(n_out: int, n_in: int) -> None:
+    """A dense Jacobian that cannot fit in memory is refused before it is allocated."""
+    from revad_emu.tape_check import memory_left
+
+    need, left = 8 * n_out * n_in, memory_left()
+    if left is not None and need > left // 2:
+        raise RevadError(f"the {n_out} x {n_in} Jacobian needs {need:,} bytes, more than "
+                         f"half of the {left:,} bytes of memory available; sweep it with "
+                         "--vjp or --jvp")
 
 
 def _from_tape(args) -> int:
@@ -228,20 +327,20 @@ def _from_tape(args) -> int:
     from revad_emu import sweep
     from revad_emu.tape import Tape
 
-    try:
-        tape = Tape.load(args.from_tape)
-    except (OSError, ValueError, KeyError) as e:
-        raise RevadError(f"--from-tape {args.from_tape}: cannot load tape: {e}") from None
+    seeds = _seeds(args.vjp, "--vjp") if args.vjp else \
+        _seeds(args.jvp, "--jvp") if args.jvp else None
+    tape = Tape.load(args.from_tape)  # TapeError: one line naming what is wrong, status 125
     n_in, n_out = len(tape.inputs), len(tape.outputs)
     try:
         if args.vjp:
-            res = sweep.vjp(tape, _seeds(args.vjp))
+            res = sweep.vjp(tape, seeds)
         elif args.jvp:
-            res = sweep.jvp(tape, _seeds(args.jvp))
+            res = sweep.jvp(tape, seeds)
         else:
+            _check_jacobian_size(n_out, n_in)
             res = sweep.jacobian(tape)
     except ValueError as e:
-        raise RevadError(f"{e} (tape has {n_in} inputs, {n_out} outputs)") from None
+        raise UsageError(f"{e} (tape has {n_in} inputs, {n_out} outputs)") from None
     if args.format == "npy" and args.output:
         np.save(args.output, res)
     elif args.format == "json":

@@ -18,6 +18,7 @@ from revad_emu.errors import ElfError, MissingFile
 PT_LOAD, PT_INTERP, PT_PHDR, PT_TLS = 1, 3, 6, 7
 ET_EXEC, ET_DYN = 2, 3
 EM_X86_64 = 62
+USER_SPACE_END = 1 << 47  # x86-64 Linux user space: addresses below 0x8000_0000_0000
 
 _MACHINES = {
     0: "no machine", 2: "SPARC", 3: "i386 (32-bit x86)", 8: "MIPS", 20: "PowerPC",
@@ -170,6 +171,9 @@ def read_elf(path: str | os.PathLike) -> ElfFile:
                                f"{filesz} bytes, file has {len(data)}")
             if filesz > memsz:
                 raise ElfError(f"{name}: corrupt ELF: segment file size exceeds memory size")
+            if vaddr + memsz > USER_SPACE_END:
+                raise ElfError(f"{name}: corrupt ELF: segment at {vaddr:#x} of {memsz:#x} "
+                               "bytes lies beyond the 47-bit user address space")
             segments.append(seg)
         elif ptype == PT_INTERP:
             if off + filesz > len(data):

@@ -47,3 +47,23 @@ class DerivativeError(RevadError):
 
 class EmulationError(RevadError):
     """Unicorn stopped for a reason that is not the program's own doing."""
+
+
+class TapeError(RevadError, ValueError):
+    """A tape file that cannot be loaded (damaged, not a tape, or too large to be real)."""
+
+
+class ArgumentListTooLong(RevadError):
+    """The arguments and environment exceed what Linux's execve accepts (E2BIG).
+
+    Exit status 126, as a shell reports a program it found but could not execute."""
+
+    exit_status = 126
+
+
+class UsageError(RevadError):
+    """A bad command line: a wrong option value or combination, an unwritable output path.
+
+    Exit status 2, as argparse gives; found before anything runs."""
+
+    exit_status = 2

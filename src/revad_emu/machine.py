@@ -29,7 +29,7 @@ from revad_emu.errors import (
 )
 from revad_emu.linux import Kernel
 from revad_emu.linux.sandbox import path_list
-from revad_emu.memory import AddressSpace
+from revad_emu.memory import AddressSpace, MapError
 from revad_emu.process import (
     AT_BASE,
     AT_CLKTCK,
@@ -49,6 +49,7 @@ from revad_emu.process import (
     AT_UID,
     HWCAP_X86_64,
     build_stack,
+    check_exec_limits,
 )
 from revad_emu.symbols import Symbolizer
 
@@ -160,7 +161,11 @@ class Machine:
         for seg in elf.segments:
             start = (base + seg.vaddr) & ~0xFFF
             end = (base + seg.vaddr + seg.memsz + 0xFFF) & ~0xFFF
-            self.mem.map(start, end - start, seg.prot | 1, name)
+            try:
+                self.mem.map(start, end - start, seg.prot | 1, name)
+            except (MapError, UcError, MemoryError, OverflowError) as e:
+                raise ElfError(f"{elf.path}: cannot map the LOAD segment at {start:#x} "
+                               f"({end - start:,} bytes): {e}") from None
             data = elf.data[seg.offset:seg.offset + seg.filesz]
             self.mem.write(base + seg.vaddr, data)
             if seg.prot & 4:
@@ -185,14 +190,17 @@ class Machine:
         brk = (base + exe.max_vaddr + 0xFFF) & ~0xFFF
         self.kernel.brk_start(brk)
         self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]")
-        envp = [f"{k}={v}".encode() for k, v in self.env.items()]
+        # os.fsencode: names and values that are not UTF-8 arrive as the bytes they were
+        argv = [os.fsencode(a) for a in self.argv]
+        envp = [os.fsencode(f"{k}={v}") for k, v in self.env.items()]
+        execfn = os.fsencode(self.path)
+        check_exec_limits(argv, envp, execfn, STACK_SIZE)
         aux = [(AT_PHDR, base + exe.phdr_vaddr()), (AT_PHENT, 56), (AT_PHNUM, exe.phnum),
                (AT_PAGESZ, 4096), (AT_BASE, interp_base), (AT_FLAGS, 0),
                (AT_ENTRY, base + exe.entry), (AT_UID, 1000), (AT_EUID, 1000), (AT_GID, 1000),
                (AT_EGID, 1000), (AT_SECURE, 0), (AT_HWCAP, HWCAP_X86_64), (AT_HWCAP2, 0),
                (AT_CLKTCK, 100), (AT_MINSIGSTKSZ, 2048)]
-        sp = build_stack(self.mem.write, STACK_TOP, [a.encode() for a in self.argv], envp, aux,
-                         self.path.encode())
+        sp = build_stack(self.mem.write, STACK_TOP, argv, envp, aux, execfn)
         self.fast.set_gpr(4, sp)
         self.entry = entry
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import functools
 import mmap
+import os
 import struct
 import weakref
 from collections.abc import Callable
@@ -40,6 +42,20 @@ class GuestMemoryError(Exception):
         self.addr = addr
         self.size = size
         self.write = write
+
+
+@functools.cache
+def commit_limit() -> int:
+    """RAM + swap of the host in bytes: what Linux's heuristic overcommit lets one mapping
+    have."""
+    swap = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("SwapTotal:"):
+                swap = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") + swap
 
 
 class MapError(Exception):
@@ -133,6 +149,11 @@ class AddressSpace:
                 raise MapError(f"fixed mapping at unaligned address {addr:#x}")
             if addr < 0 or addr + size > 1 << 64:
                 raise MapError(f"mapping {addr:#x}+{size:#x} outside the address space")
+        if prot & 2 and size > commit_limit():
+            # Linux's default overcommit heuristic refuses one writable private mapping
+            # larger than RAM + swap (mmap: ENOMEM; execve of such a bss: the exec fails);
+            # ours would succeed, backed lazily, and the run would differ from a native one.
+            raise MapError(f"{size:#x} bytes exceed the host's RAM + swap")
         if addr is None or (not fixed and not self.is_free(addr, size)):
             addr = self._find_free(size)
         host = _host_alloc(size)

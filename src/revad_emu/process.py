@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from revad_emu.errors import ArgumentListTooLong
+
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ = 0, 3, 4, 5, 6
 AT_BASE, AT_FLAGS, AT_ENTRY = 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
@@ -21,6 +23,30 @@ HWCAP_X86_64 = 0x078BFBFF
 def random_bytes(seed: str) -> bytes:
     """Deterministic AT_RANDOM bytes, so stack-protector canaries repeat from run to run."""
     return hashlib.sha256(seed.encode()).digest()[:16]
+
+
+# Linux's execve limits (fs/exec.c): one string at most 32 pages including its NUL
+# (MAX_ARG_STRLEN); all strings plus one pointer per string at most a quarter of the stack
+# limit, capped at 3/4 of 8 MiB, at least 32 pages (ARG_MAX). Beyond them execve fails E2BIG.
+MAX_ARG_STRLEN = 32 * 4096
+ARG_MIN_LIMIT = 32 * 4096
+
+
+def check_exec_limits(argv: list[bytes], envp: list[bytes], execfn: bytes,
+                      stack_size: int) -> None:
+    """Raise ArgumentListTooLong where Linux's execve would fail with E2BIG."""
+    for what, strings in (("argument", argv), ("environment entry", envp)):
+        for i, s in enumerate(strings):
+            if len(s) + 1 > MAX_ARG_STRLEN:
+                raise ArgumentListTooLong(
+                    f"argument list too long (E2BIG): {what} {i} is {len(s) + 1:,} bytes; "
+                    f"Linux allows {MAX_ARG_STRLEN:,} per string")
+    limit = max(min(stack_size // 4, (8 << 20) // 4 * 3), ARG_MIN_LIMIT)
+    total = sum(len(s) + 1 for s in (*argv, *envp, execfn)) + 8 * (max(len(argv), 1) + len(envp))
+    if total > limit:
+        raise ArgumentListTooLong(
+            f"argument list too long (E2BIG): arguments and environment take {total:,} bytes; "
+            f"Linux allows {limit:,} with a {stack_size >> 20} MiB stack")
 
 
 def build_stack(write, top: int, argv: list[bytes], envp: list[bytes],

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from revad_emu import arguments
 from revad_emu.recorder import Recorder
 from revad_emu.requests import ClientRequests
 from revad_emu.tape import Tape
@@ -46,8 +47,9 @@ class Recording:
         return sweep.jvp(self.tape, np.asarray(xdot, dtype=float), method=method)
 
     def gradient(self, output: int = 0) -> np.ndarray:
+        """d(output)/d(inputs): one row of the Jacobian, by one reverse sweep."""
         seed = np.zeros(len(self.outputs))
-        seed[output] = 1.0
+        seed[arguments.output_index(output, self.outputs)] = 1.0
         return self.vjp(seed)
 
     @property
@@ -61,6 +63,8 @@ class Recording:
 
 def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr=None,
            tty_fds=(), progress=None, max_instructions=None) -> Recording:
+    strict = arguments.flag(strict, "strict")
+    dg_mode = arguments.dg_mode(dg_mode)
     m = emu.machine(stdout=stdout, stderr=stderr, tty_fds=tty_fds, progress=progress,
                     max_instructions=max_instructions)
     rec = Recorder(m, strict=strict)

@@ -95,7 +95,10 @@ class _Window:
     @cached_property
     def level_sizes(self) -> np.ndarray:
         """Number of live nodes at each depth that has any, shallowest first."""
-        counts = np.bincount(self.depth)
+        d = self.depth
+        if len(d) and d.max() > self.hi:  # a Tape never has this (depth <= index), but a
+            return np.unique(d, return_counts=True)[1]  # table sized by depth would be huge
+        counts = np.bincount(d)
         return counts[counts > 0]
 
     @property

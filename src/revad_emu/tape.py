@@ -219,6 +219,8 @@ class Tape:
         d = self.depth
         if d[0] != 0 or np.any((p != 0) & (d[p] >= d[1:, None])):
             raise ValueError("depth must exceed the depth of every non-passive parent")
+        if np.any(d[1:] < 0) or np.any(d[1:] > k[:, 0]):  # the sweeps size tables by depth
+            raise ValueError("depth must lie between 0 and the node's index")
         for idx in (self.input_nodes, self.output_nodes):
             if np.any(idx < 0) or np.any(idx >= n):
                 raise ValueError("input/output index out of range")
@@ -264,22 +266,13 @@ class Tape:
                      header=np.array(json.dumps(header)))
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Tape:
-        """Read a tape written by `save`; op codes are remapped to this process's registry."""
-        with np.load(path, allow_pickle=False) as z:
-            header = json.loads(str(z["header"]))
-            if header.get("format") != "revad_emu.tape":
-                raise ValueError(f"{path}: not a revad_emu tape")
-            arrays = {k: z[k] for k in z.files if k != "header"}
-        saved_ops = header.get("ops", [])
-        op = arrays.pop("op")
-        if saved_ops:
-            remap = np.array([op_code(s) for s in saved_ops], np.uint16)
-            op = remap[op] if len(op) else op
-        return cls(arrays["parents"], arrays["partials"], arrays["values"], arrays["addr"],
-                   op, arrays["depth"], [tuple(m) for m in header["inputs"]],
-                   [tuple(m) for m in header["outputs"]], header["meta"],
-                   arrays["input_values"], arrays["output_values"])
+    def load(cls, path: str | os.PathLike | bytes) -> Tape:
+        """Read a tape written by `save`, validating every field first (`tape_check`):
+        a damaged or hostile file raises `TapeError` (a ValueError) naming the problem.
+        Op codes are remapped to this process's registry."""
+        from revad_emu import tape_check
+
+        return tape_check.load(path)
 
     def write_derivgrind(self, dirpath: str | os.PathLike, values: bool = False) -> None:
         """Write `dg-tape`, `dg-input-indices`, `dg-output-indices` (and `dg-values` if
