@@ -114,6 +114,14 @@ def _propagate(r: np.ndarray, a: np.ndarray, b: np.ndarray | None, w: int) -> np
     return r
 
 
+def _flush_arr(x: np.ndarray, w: int) -> np.ndarray:
+    """Subnormal lanes become zeros of the same sign."""
+    sub = (x != 0) & (np.abs(x) < np.finfo(F[w]).tiny)
+    if not sub.any():
+        return x
+    return np.where(sub, np.copysign(F[w](0), x), x).astype(F[w])
+
+
 def _f(b: bytes, w: int) -> np.ndarray:
     return np.frombuffer(b, dtype=F[w])
 
@@ -162,6 +170,7 @@ class VexUnit:
         self.cache: dict[int, tuple[Insn, Entry]] = {}
         self.listener = None  # the AD layer: listener(Exec) after each execution
         self.count = 0
+        self.daz = self.ftz = False
         lib = self.fast._lib
         self._wr = lib.uc_reg_write
         self._memw = lib.uc_mem_write
@@ -237,13 +246,25 @@ class VexUnit:
         return got
 
     def check_mode(self, insn: Insn, entry: Entry) -> None:
-        if entry.flow in ("lanes", "fma") or insn.mnemonic.startswith(("vcvt", "vround")):
-            mx = self.fast.reg(fastuc.UC_MXCSR)
-            if mx & 0xE040:
-                raise UnsupportedInstruction(
-                    f"{insn.text} at {self.m.describe(insn.address)}: VEX floating-point "
-                    f"arithmetic under MXCSR {mx:#x} (a non-default rounding mode or "
-                    "FTZ/DAZ) is not supported")
+        """Read MXCSR: FTZ/DAZ (-ffast-math sets both) are applied here; a rounding mode
+        other than to-nearest stops the run (numpy rounds to nearest only)."""
+        mx = self.fast.reg(fastuc.UC_MXCSR)
+        self.daz = bool(mx & 0x40)
+        self.ftz = bool(mx & 0x8000)
+        if mx & 0x6000 and (entry.flow in ("lanes", "fma", "cvt") or
+                            insn.mnemonic.startswith(("vcvt", "vround"))):
+            raise UnsupportedInstruction(
+                f"{insn.text} at {self.m.describe(insn.address)}: VEX floating-point "
+                f"arithmetic under MXCSR {mx:#x} (a rounding mode other than to-nearest) "
+                "is not supported")
+
+    def in_(self, x: np.ndarray, w: int) -> np.ndarray:
+        """An input lane array as the CPU sees it (DAZ: subnormals read as zero)."""
+        return _flush_arr(x, w) if self.daz else x
+
+    def res(self, x: np.ndarray, w: int) -> np.ndarray:
+        """A result lane array as the CPU writes it (FTZ: subnormal results become zero)."""
+        return _flush_arr(x, w) if self.ftz else x
 
     def execute(self, addr: int, size: int) -> None:
         insn, entry = self.decode(addr, size)
@@ -352,16 +373,18 @@ def _vlen(insn: Insn) -> int:
 def _flow_lanes(unit: VexUnit, ex: Exec) -> None:
     e, vals = ex.entry, ex.vals
     w, op = e.w, e.op
+    fin, fres = unit.in_, unit.res
     if e.scalar:  # op dst, src1, src2: lane 0 from src1 op src2, the rest of src1
         s1, s2 = vals[1], vals[2] if len(vals) > 2 else vals[1]
-        r = e.fn(op, _f(s1[:w], w) if op not in _UNARY_LANES else None, _f(s2[:w], w), w)
-        ex.out = r.tobytes() + s1[len(r.tobytes()):16]
+        a = None if op in _UNARY_LANES else fin(_f(s1[:w], w), w)
+        r = fres(e.fn(op, a, fin(_f(s2[:w], w), w), w), w).tobytes()
+        ex.out = r + s1[len(r):16]
         return
     if op in _UNARY_LANES:
-        ex.out = e.fn(op, None, _f(vals[-1], w), w).tobytes()
+        ex.out = fres(e.fn(op, None, fin(_f(vals[-1], w), w), w), w).tobytes()
         return
-    a, b = _f(vals[1], w), _f(vals[2], w)
-    ex.out = e.fn(op, a, b, w).tobytes()
+    a, b = fin(_f(vals[1], w), w), fin(_f(vals[2], w), w)
+    ex.out = fres(e.fn(op, a, b, w), w).tobytes()
 
 
 _UNARY_LANES = {"sqrt"}
@@ -382,7 +405,7 @@ def _flow_fma(unit: VexUnit, ex: Exec) -> None:
     w = e.w
     xo, yo, zo = FMA_ORDER[e.op[-3:]]
     kind = e.op[:-3]  # fmadd, fmsub, fnmadd, fnmsub, fmaddsub, fmsubadd
-    xs, ys, zs = _f(vals[xo], w), _f(vals[yo], w), _f(vals[zo], w)
+    xs, ys, zs = (unit.in_(_f(vals[k], w), w) for k in (xo, yo, zo))
     n = 1 if e.scalar else len(vals[0]) // w
     out = []
     signs = []
@@ -391,7 +414,7 @@ def _flow_fma(unit: VexUnit, ex: Exec) -> None:
         x, y, z = float(xs[j]), float(ys[j]), float(zs[j])
         out.append(fma_lane(w, -x if sp < 0 else x, y, -z if sc < 0 else z))
         signs.append((sp, sc))
-    raw = np.array(out, dtype=F[w]).tobytes()
+    raw = unit.res(np.array(out, dtype=F[w]), w).tobytes()
     ex.out = raw + vals[0][len(raw):16] if e.scalar else raw
     ex.extra = ((xo, yo, zo), signs)
 
@@ -834,8 +857,8 @@ def p_ptest(unit, insn, vals):
 
 def p_comis(w: int):
     def f(unit, insn, vals):
-        a = float(_f(vals[0][:w], w)[0])
-        b = float(_f(vals[1][:w], w)[0])
+        a = float(unit.in_(_f(vals[0][:w], w), w)[0])
+        b = float(unit.in_(_f(vals[1][:w], w), w)[0])
         if a != a or b != b:
             fl = ZF | PF | CF
         elif a > b:
@@ -878,7 +901,7 @@ def _cmp_pred(p: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def p_cmp(w: int, scalar: bool):
     def f(unit, insn, vals):
         pred = insn.bytes_[-1] & 0x1F
-        a, b = _f(vals[1], w), _f(vals[2], w)
+        a, b = unit.in_(_f(vals[1], w), w), unit.in_(_f(vals[2], w), w)
         if scalar:
             a, b = a[:1], b[:1]
         r = _cmp_pred(pred, a, b)
@@ -1186,17 +1209,17 @@ def _flow_cvt(unit: VexUnit, ex: Exec) -> None:
     w = e.w
     wo = 12 - w  # 4 <-> 8
     if e.scalar:  # vcvtss2sd x1, x2, x3/m: lane 0 from operand 2, the rest of operand 1
-        x = _f(vals[2][:w], w)
+        x = unit.in_(_f(vals[2][:w], w), w)
         with np.errstate(all="ignore"):
-            r = x.astype(F[wo])
+            r = unit.res(x.astype(F[wo]), wo)
         raw = r.tobytes()
         ex.out = raw + vals[1][wo:16]
         return
     src = vals[1]
     n = ex.insn.ops[0].size // wo if w == 4 else len(src) // w
-    x = _f(src, w)[:n]
+    x = unit.in_(_f(src, w)[:n], w)
     with np.errstate(all="ignore"):
-        raw = x.astype(F[wo]).tobytes()
+        raw = unit.res(x.astype(F[wo]), wo).tobytes()
     ex.out = raw + bytes(max(0, 16 - len(raw)))
 
 
