@@ -1225,5 +1225,41 @@ def _flow_cvt(unit: VexUnit, ex: Exec) -> None:
 
 FLOWS["cvt"] = _flow_cvt
 
+
+def combo_formulas(insn: Insn, w: int, kind: str) -> list[tuple[int, int, int, int, str]]:
+    """Result lane j = (operand, lane) op (operand, lane) for the horizontal and alternating
+    forms; lanes index the whole register (128-bit halves handled here)."""
+    n = max(insn.ops[0].size, 16) // w
+    per = 16 // w
+    out = []
+    for j in range(n):
+        base, k = (j // per) * per, j % per
+        if kind == "addsub":
+            out.append((1, j, 2, j, "sub" if j % 2 == 0 else "add"))
+            continue
+        op = "add" if kind == "hadd" else "sub"
+        src = 1 if k < per // 2 else 2
+        i = base + 2 * (k % (per // 2))
+        out.append((src, i, src, i + 1, op))
+    return out
+
+
+def _flow_combo(unit: VexUnit, ex: Exec) -> None:
+    e, vals = ex.entry, ex.vals
+    w = e.w
+    forms = combo_formulas(ex.insn, w, e.op)
+    arrs = {k: unit.in_(_f(vals[k], w), w) for k in (1, 2)}
+    res = []
+    for oa, la, ob, lb, op in forms:
+        res.append(_binop(op, arrs[oa][la:la + 1], arrs[ob][lb:lb + 1], w)[0])
+    ex.out = unit.res(np.array(res, dtype=F[w]), w).tobytes()
+    ex.extra = forms
+
+
+FLOWS["combo"] = _flow_combo
+for _w, _s in ((8, "pd"), (4, "ps")):
+    for _k in ("hadd", "hsub", "addsub"):
+        TABLE[f"v{_k}{_s}"] = Entry("combo", None, _w, _k)
+
 __all__ = ["TABLE", "VexUnit", "Entry", "Exec", "GuestFault", "entry_for", "fma_lane",
            "fma_signs", "FMA_ORDER"]

@@ -270,6 +270,24 @@ def f_logic(ad: VexAD, ex: Exec) -> None:
     ad.tail(ex, n)
 
 
+def f_combo(ad: VexAD, ex: Exec) -> None:
+    """Horizontal add/sub and addsub: each lane is one add or sub of two operand lanes."""
+    w, vals, locs, out = ex.entry.w, ex.vals, ex.locs, ex.out
+    sh, addr = ad.sh, ex.insn.address
+    res = []
+    for j, (oa, la, ob, lb, op) in enumerate(ex.extra):
+        na = ad.node(locs[oa] + la * w, vals[oa], la * w, w, addr)
+        nb = ad.node(locs[ob] + lb * w, vals[ob], lb * w, w, addr)
+        if not na and not nb:
+            res.append(0)
+            continue
+        da, db = BINARY[op](_UNPACK[w](vals[oa], la * w)[0], _UNPACK[w](vals[ob], lb * w)[0])
+        res.append(ad.new(na, da, nb, db, out, j * w, w, addr, op_code(op)))
+    for j, node in enumerate(res):
+        sh.set_node(locs[0] + j * w, w, node)
+    ad.tail(ex, len(out))
+
+
 def f_passive(ad: VexAD, ex: Exec) -> None:
     if ex.out is None:
         return  # flags only (vcomisd, vptest)
@@ -305,6 +323,6 @@ def f_zeroupper(ad: VexAD, ex: Exec) -> None:
 
 
 FLOWS = {"gather": f_gather, "lanes": f_lanes, "fma": f_fma, "cvt": f_cvt, "logic": f_logic,
-         "passive": f_passive, "zeroupper": f_zeroupper}
+         "combo": f_combo, "passive": f_passive, "zeroupper": f_zeroupper}
 
 __all__ = ["VexAD", "FLOWS"]
