@@ -17,7 +17,8 @@ and build variant:
 The recording tests skip while ``revad_emu.Emulator`` has no ``record`` method.
 
 Variants: by default -O0, -O2 and -O2 -ffast-math linked statically, -O2 linked
-dynamically, and AVX2/FMA builds: -O3 -march=x86-64-v3 dynamic, with -ffast-math static.  REVAD_AD_MATRIX=full adds -O0 and -O2 -ffast-math dynamic builds.
+dynamically, and AVX2/FMA builds: -O3 -march=x86-64-v3 dynamic, with -ffast-math static.
+REVAD_AD_MATRIX=full adds -O0 and -O2 -ffast-math dynamic builds.
 """
 
 from __future__ import annotations

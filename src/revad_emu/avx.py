@@ -1257,6 +1257,30 @@ def _flow_combo(unit: VexUnit, ex: Exec) -> None:
 
 
 FLOWS["combo"] = _flow_combo
+
+
+def _flow_dot(unit: VexUnit, ex: Exec) -> None:
+    """vdppd/vdpps: per 128-bit half, the products picked by imm bits 4.. (others +0.0),
+    summed as the CPU does (dpps: (p0+p1)+(p2+p3)), the sum in the lanes of imm bits 0..,
+    +0.0 elsewhere. Every product and sum rounds to the lane type."""
+    w = ex.entry.w
+    imm = ex.insn.ops[-1].imm
+    per = 16 // w
+    a, b = (unit.in_(_f(ex.vals[k], w), w) for k in (1, 2))
+    zero = F[w](0.0)
+    out = []
+    with np.errstate(all="ignore"):
+        for h in range(len(a) // per):
+            p = [a[h * per + k] * b[h * per + k] if imm >> (4 + k) & 1 else zero
+                 for k in range(per)]
+            sm = p[0] + p[1] if w == 8 else (p[0] + p[1]) + (p[2] + p[3])
+            out += [sm if imm >> k & 1 else zero for k in range(per)]
+    ex.out = unit.res(np.array(out, dtype=F[w]), w).tobytes()
+
+
+FLOWS["dot"] = _flow_dot
+TABLE["vdppd"] = Entry("dot", None, 8, "dot")
+TABLE["vdpps"] = Entry("dot", None, 4, "dot")
 for _w, _s in ((8, "pd"), (4, "ps")):
     for _k in ("hadd", "hsub", "addsub"):
         TABLE[f"v{_k}{_s}"] = Entry("combo", None, _w, _k)

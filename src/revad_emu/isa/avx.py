@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
+
 from revad_emu.avx import Exec
 from revad_emu.isa.sse import _classify, rounding_constant
 from revad_emu.rules import BINARY, UNARY
@@ -288,6 +290,51 @@ def f_combo(ad: VexAD, ex: Exec) -> None:
     ad.tail(ex, len(out))
 
 
+def f_dot(ad: VexAD, ex: Exec) -> None:
+    """vdppd/vdpps: product nodes (partials: the other factor), then the sums as the CPU
+    adds them; the last sum's value is the one the CPU wrote."""
+    w, vals, locs, out = ex.entry.w, ex.vals, ex.locs, ex.out
+    sh, rec, addr = ad.sh, ad.rec, ex.insn.address
+    imm = ex.insn.ops[-1].imm
+    per = 16 // w
+    mul, add = op_code("mul"), op_code("add")
+    f32 = w == 4
+
+    def rnd(v: float) -> float:
+        return float(np.float32(v)) if f32 else v
+
+    def node(p1: int, d1: float, p2: int, d2: float, v: float, code: int) -> int:
+        return rec.new_node(p1, d1 if p1 else 0.0, p2, d2 if p2 else 0.0, v, 0, w, addr,
+                            code) if p1 or p2 else 0
+
+    res = []
+    for h in range(len(out) // 16):
+        prods = []
+        for k in range(per):
+            o = (h * per + k) * w
+            if not imm >> (4 + k) & 1:
+                prods.append((0, 0.0))
+                continue
+            x, y = _UNPACK[w](vals[1], o)[0], _UNPACK[w](vals[2], o)[0]
+            na = ad.node(locs[1] + o, vals[1], o, w, addr)
+            nb = ad.node(locs[2] + o, vals[2], o, w, addr)
+            v = rnd(x * y)
+            prods.append((node(na, y, nb, x, v, mul), v))
+        if per == 4:
+            (n0, v0), (n1, v1), (n2, v2), (n3, v3) = prods
+            prods = [(node(n0, 1.0, n1, 1.0, rnd(v0 + v1), add), 0.0),
+                     (node(n2, 1.0, n3, 1.0, rnd(v2 + v3), add), 0.0)]
+        outs = [k for k in range(per) if imm >> k & 1]
+        top = 0
+        if outs:
+            top = node(prods[0][0], 1.0, prods[1][0], 1.0,
+                       _UNPACK[w](out, (h * per + outs[0]) * w)[0], add)
+        res += [top if imm >> k & 1 else 0 for k in range(per)]
+    for j, n in enumerate(res):
+        sh.set_node(locs[0] + j * w, w, n)
+    ad.tail(ex, len(out))
+
+
 def f_passive(ad: VexAD, ex: Exec) -> None:
     if ex.out is None:
         return  # flags only (vcomisd, vptest)
@@ -323,6 +370,6 @@ def f_zeroupper(ad: VexAD, ex: Exec) -> None:
 
 
 FLOWS = {"gather": f_gather, "lanes": f_lanes, "fma": f_fma, "cvt": f_cvt, "logic": f_logic,
-         "combo": f_combo, "passive": f_passive, "zeroupper": f_zeroupper}
+         "combo": f_combo, "dot": f_dot, "passive": f_passive, "zeroupper": f_zeroupper}
 
 __all__ = ["VexAD", "FLOWS"]

@@ -63,6 +63,7 @@ int main(void)
     P("haddpd", _mm256_hadd_pd(a, c)); P("hsubpd", _mm256_hsub_pd(c, d));
     P("haddps", _mm256_hadd_ps(fa, fb)); P("addsubpd", _mm256_addsub_pd(c, d));
     P("addsubps", _mm256_addsub_ps(fa, fb));
+    P("dpps", _mm256_dp_ps(fa, fb, 0xf1)); P("dppd", _mm_dp_pd(c2, d2, 0x31));
     /* FMA */
     P("fmadd_pd", _mm256_fmadd_pd(c, d, a)); P("fmsub_pd", _mm256_fmsub_pd(c, d, b));
     P("fnmadd_pd", _mm256_fnmadd_pd(c, a, d)); P("fnmsub_pd", _mm256_fnmsub_pd(a, c, b));
