@@ -1044,6 +1044,25 @@ def p_bmi(kind: str):
     return f
 
 
+def p_stmxcsr(unit, insn, vals):
+    return (unit.fast.reg(fastuc.UC_MXCSR) & 0xFFFF_FFFF).to_bytes(4, "little")
+
+
+def p_ldmxcsr(unit, insn, vals):
+    unit.fast.set_reg(fastuc.UC_MXCSR, int.from_bytes(vals[0], "little"))
+    return None
+
+
+def p_xgetbv(unit, insn, vals):
+    """XCR0 with x87, SSE and AVX state enabled (Unicorn's own says x87|SSE only)."""
+    from revad_emu.cpu import XCR0_V3
+
+    xcr = XCR0_V3 if unit.fast.gpr(1) & 0xFFFF_FFFF == 0 else 0
+    unit.fast.set_gpr(0, xcr & 0xFFFF_FFFF)
+    unit.fast.set_gpr(2, xcr >> 32)
+    return None
+
+
 # ---------------------------------------------------------------------------- table
 
 def _build() -> dict[str, Entry]:
@@ -1184,6 +1203,9 @@ def _build() -> dict[str, Entry]:
     t["vroundss"] = P(p_round(4, True))
     t["vroundpd"] = P(p_round(8, False))
     t["vroundps"] = P(p_round(4, False))
+    t["vstmxcsr"] = P(p_stmxcsr)
+    t["vldmxcsr"] = Entry("passive", p_ldmxcsr, reads_dst=True)  # its operand is a source
+    t["xgetbv"] = P(p_xgetbv)  # hooked only when the machine shows an x86-64-v3 CPU
     for k in ("andn", "shlx", "shrx", "sarx", "rorx", "bzhi", "blsr", "blsi", "blsmsk",
               "bextr", "pdep", "pext", "mulx"):
         t[k] = P(p_bmi(k))

@@ -19,7 +19,7 @@ import capstone
 from unicorn import UC_ARCH_X86, UC_MODE_64, Uc, UcError
 from unicorn import unicorn_const as UC
 
-from revad_emu import compiled, fastuc
+from revad_emu import compiled, cpu, fastuc
 from revad_emu.avx import GuestFault, VexUnit
 from revad_emu.elf import ElfError, ElfFile, read_elf
 from revad_emu.errors import (
@@ -142,6 +142,7 @@ class Machine:
         self._vex_new: set[int] = set()
         self._restart: tuple[int, int] | None = None
         self._vex_cb = fastuc.CODE_CB(self._vex_hit)
+        self.cpu_v3 = cpu.wants_v3(self.exe)  # CPUID of an AVX2/FMA CPU (see cpu.py)
         self._setup_cpu()
         self._load()
         self._install_hooks()
@@ -260,6 +261,12 @@ class Machine:
         else:
             f.hook_block(self._guard(self._block))
         f.hook_mem_invalid(self._guard(self._mem_invalid))
+        if self.cpu_v3:
+            self._cpuid_cb = fastuc.ctypes.CFUNCTYPE(
+                fastuc.ctypes.c_int, fastuc.ctypes.c_void_p, fastuc.ctypes.c_void_p)(
+                lambda _uc, _ud: self._guard(self._cpuid)() or 1)
+            f.hook(UC.UC_HOOK_INSN, self._cpuid_cb, 1, 0,
+                   fastuc.ctypes.c_int(fastuc.X.UC_X86_INS_CPUID))
         f.hook(UC.UC_HOOK_INTR, fastuc.ctypes.CFUNCTYPE(
             None, fastuc.ctypes.c_void_p, fastuc.ctypes.c_uint32, fastuc.ctypes.c_void_p)(
             lambda _uc, intno, _ud: self._guard(self._interrupt_hook)(intno)))
@@ -322,6 +329,14 @@ class Machine:
         f.set_gpr(0, ret)
         if self.kernel.exited:
             f.stop()
+
+    def _cpuid(self) -> int:
+        """CPUID as an x86-64-v3 CPU answers (the hook's 1: skip Unicorn's own)."""
+        f = self.fast
+        regs = cpu.cpuid_v3(f.gpr(0) & 0xFFFF_FFFF, f.gpr(1) & 0xFFFF_FFFF)
+        for i, v in zip((0, 3, 1, 2), regs, strict=True):  # eax, ebx, ecx, edx
+            f.set_gpr(i, v)
+        return 1
 
     # The compiled block hook's callbacks (the Python `_block` below vets blocks itself).
     def _vet_block(self, addr: int, size: int) -> int:
@@ -391,8 +406,8 @@ class Machine:
                 break
             n += 1
             kind = vex_kind(code[a - addr:a - addr + sz])
-            if kind == "VEX":
-                if a not in self._vex_hooks:
+            if kind == "VEX" or (self.cpu_v3 and mnem == "xgetbv"):
+                if a not in self._vex_hooks:  # (xgetbv: XCR0 with the AVX state, avx.py)
                     self._vex_new.add(a)
             elif kind is not None:
                 raise UnsupportedInstruction(

@@ -55,6 +55,8 @@ class VexAD:
         return rec.prev == addr
 
     def __call__(self, ex: Exec) -> None:
+        if ex.insn.mnemonic == "vldmxcsr" and self.rec.hooked:
+            self.rec.update_fp_mode()  # (the recorder does this after ldmxcsr)
         if not self.sh.slots:
             return
         addr = ex.insn.address
