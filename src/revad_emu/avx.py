@@ -830,6 +830,56 @@ def p_shift(kind: str, w: int):
     return f
 
 
+def p_unary_int(fn, w: int):
+    def f(unit, insn, vals):
+        a = np.frombuffer(vals[1], dtype=I[w]).astype(np.int64)
+        return np.asarray(fn(a)).astype(I[w]).tobytes()
+    return f
+
+
+def p_pairs(sw: int, dw: int, fn, signed: bool):
+    """vpmaddwd: adjacent products summed into lanes twice as wide."""
+    def f(unit, insn, vals):
+        dt = I[sw] if signed else U[sw]
+        a = np.frombuffer(vals[1], dtype=dt).astype(np.int64)
+        b = np.frombuffer(vals[2], dtype=dt).astype(np.int64)
+        p = fn(a, b)
+        return (p[0::2] + p[1::2]).astype(np.int64).astype(I[dw]).tobytes()
+    return f
+
+
+def p_pack(sw: int, dw: int, signed: bool):
+    """vpackss*/vpackus*: per 128-bit half, operand 1's lanes then operand 2's, saturated."""
+    lo, hi = ((-(1 << (8 * dw - 1)), (1 << (8 * dw - 1)) - 1) if signed
+              else (0, (1 << (8 * dw)) - 1))
+
+    def f(unit, insn, vals):
+        a = np.frombuffer(vals[1], dtype=I[sw]).astype(np.int64)
+        b = np.frombuffer(vals[2], dtype=I[sw]).astype(np.int64)
+        per = 16 // sw
+        out = []
+        for h in range(len(a) // per):
+            out += [a[h * per:(h + 1) * per], b[h * per:(h + 1) * per]]
+        r = np.clip(np.concatenate(out), lo, hi)
+        return r.astype(I[dw] if signed else U[dw]).tobytes()
+    return f
+
+
+def p_sadbw(unit, insn, vals):
+    a = np.frombuffer(vals[1], dtype=np.uint8).astype(np.int64)
+    b = np.frombuffer(vals[2], dtype=np.uint8).astype(np.int64)
+    d = np.abs(a - b).reshape(-1, 8).sum(axis=1)
+    return d.astype(np.uint64).tobytes()
+
+
+def p_movsx(sw: int, dw: int):
+    def f(unit, insn, vals):
+        n = insn.ops[0].size // dw
+        a = np.frombuffer(vals[1], dtype=I[sw])[:n]
+        return a.astype(I[dw]).tobytes()
+    return f
+
+
 def p_movmsk(w: int):
     def f(unit, insn, vals):
         src = vals[1]
@@ -1179,6 +1229,35 @@ def _build() -> dict[str, Entry]:
     t["vpmuludq"] = P(lambda unit, insn, vals: (
         (np.frombuffer(vals[1], dtype=np.uint64) & 0xFFFFFFFF)
         * (np.frombuffer(vals[2], dtype=np.uint64) & 0xFFFFFFFF)).tobytes())
+    t["vpmuldq"] = P(lambda unit, insn, vals: (
+        (np.frombuffer(vals[1], dtype=np.int64) << 32 >> 32)
+        * (np.frombuffer(vals[2], dtype=np.int64) << 32 >> 32)).tobytes())
+    t["vpmulhw"] = P(p_int(lambda a, b: (a.astype(np.int32) * b) >> 16, 2))
+    t["vpmulhuw"] = P(p_intu(lambda a, b: (a.astype(np.uint32) * b) >> 16, 2))
+    for s_, w in (("b", 1), ("w", 2)):
+        lo, hi = -(1 << (8 * w - 1)), (1 << (8 * w - 1)) - 1
+        t[f"vpadds{s_}"] = P(p_int(lambda a, b, lo=lo, hi=hi: np.clip(
+            a.astype(np.int64) + b, lo, hi), w))
+        t[f"vpsubs{s_}"] = P(p_int(lambda a, b, lo=lo, hi=hi: np.clip(
+            a.astype(np.int64) - b, lo, hi), w))
+        t[f"vpaddus{s_}"] = P(p_intu(lambda a, b, w=w: np.minimum(
+            a.astype(np.int64) + b, (1 << (8 * w)) - 1), w))
+        t[f"vpsubus{s_}"] = P(p_intu(lambda a, b: np.maximum(a.astype(np.int64) - b, 0), w))
+        t[f"vpavg{s_}"] = P(p_intu(lambda a, b: (a.astype(np.int64) + b + 1) >> 1, w))
+    for s_, w in (("b", 1), ("w", 2), ("d", 4)):
+        t[f"vpabs{s_}"] = P(p_unary_int(lambda a: np.abs(a), w))
+        t[f"vpsign{s_}"] = P(p_int(lambda a, b: np.where(b < 0, -a, np.where(b == 0, 0, a)),
+                                   w))
+    t["vpmaddwd"] = P(p_pairs(2, 4, lambda a, b: a.astype(np.int64) * b, signed=True))
+    t["vpackssdw"] = P(p_pack(4, 2, True))
+    t["vpacksswb"] = P(p_pack(2, 1, True))
+    t["vpackusdw"] = P(p_pack(4, 2, False))
+    t["vpackuswb"] = P(p_pack(2, 1, False))
+    t["vpsadbw"] = P(p_sadbw)
+    for s_, sw in (("b", 1), ("w", 2), ("d", 4)):
+        for d_, dw in (("w", 2), ("d", 4), ("q", 8)):
+            if dw > sw:
+                t[f"vpmovsx{s_}{d_}"] = P(p_movsx(sw, dw))
     t["vpmovmskb"] = P(p_movmsk(1))
     t["vmovmskpd"] = P(p_movmsk(8))
     t["vmovmskps"] = P(p_movmsk(4))
