@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import math
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +80,7 @@ class Entry:
     reads_dst: bool = False  # the destination's old value is an input (FMA, merges)
 
 
-@dataclass
+@dataclass(slots=True)
 class Exec:
     """One execution of a VEX instruction, as handed to the AD layer (after execution)."""
 
@@ -168,6 +170,8 @@ class VexUnit:
         self.hi = bytearray(256)
         self.dec = Decoder()
         self.cache: dict[int, tuple[Insn, Entry]] = {}
+        self.plans: dict[int, tuple] = {}
+        self.gruns: dict[int, tuple] = {}
         self.listener = None  # the AD layer: listener(Exec) after each execution
         self.count = 0
         self.daz = self.ftz = False
@@ -267,52 +271,78 @@ class VexUnit:
         return _flush_arr(x, w) if self.ftz else x
 
     def execute(self, addr: int, size: int) -> None:
+        plan = self.plans.get(addr)
+        if plan is None:
+            plan = self._plan(addr, size)
+        insn, entry, readers, flow, fp = plan
+        if fp:
+            self.check_mode(insn, entry)
+        self.count += 1
+        vals = []
+        locs = []
+        for r in readers:
+            v, loc = r()
+            vals.append(v)
+            locs.append(loc)
+        ex = Exec(insn, entry, vals, locs, None, None, 0)
+        flow(self, ex)
+        if ex.out is not None:
+            self._write_dst(insn, ex)
+        self.fast.set_reg(fastuc.UC_RIP, addr + insn.size)
+        if self.listener is not None:
+            self.listener(ex)
+
+    def _plan(self, addr: int, size: int) -> tuple:
+        """Decode once per address: the entry, one reader closure per operand (value before
+        execution, shadow location), the flow function, whether MXCSR matters."""
         insn, entry = self.decode(addr, size)
-        size = insn.size
         if entry is None:
             raise UnsupportedInstruction(
                 f"VEX instruction not implemented at {self.m.describe(addr)}: {insn.text}")
-        self.check_mode(insn, entry)
-        self.count += 1
-        ops = insn.ops
-        vals: list = []
-        locs: list = []
-        for k, op in enumerate(ops):
-            if op.kind == "imm":
-                vals.append(op.imm)
-                locs.append(None)
-                continue
-            if op.kind == "mem":
-                a = (addr + size + op.mem.disp) & _MASK64 if op.mem.base == -2 else self.ea(op)
-                locs.append(a)
-                if k == 0 and not entry.reads_dst and len(ops) > 1:
-                    vals.append(None)
-                else:
-                    vals.append(self.read_mem(a, op.size) if op.size else None)
-                continue
-            r = op.reg
-            if r.kind in ("xmm", "ymm"):
-                from revad_emu.shadow import xmm_loc
+        readers = [self._reader(insn, entry, k, op) for k, op in enumerate(insn.ops)]
+        fp = entry.flow in ("lanes", "fma", "cvt", "combo", "dot") or \
+            insn.mnemonic.startswith(("vcvt", "vround", "vcmp", "vcomi", "vucomi"))
+        plan = (insn, entry, tuple(readers), FLOWS[entry.flow], fp)
+        self.plans[addr] = plan
+        return plan
 
-                locs.append(xmm_loc(r.index))
-                vals.append(self.vec(r.index, op.size))
-            elif r.kind == "gpr":
-                from revad_emu.shadow import gpr_loc
+    def _reader(self, insn: Insn, entry: Entry, k: int, op):
+        from revad_emu.shadow import gpr_loc, xmm_loc
 
-                locs.append(gpr_loc(r.index) + r.offset)
-                v = self.fast.gpr(r.index)
-                vals.append(((v >> (8 * r.offset)) & ((1 << (8 * op.size)) - 1))
-                            .to_bytes(op.size, "little"))
+        if op.kind == "imm":
+            v = op.imm
+            return lambda: (v, None)
+        if op.kind == "mem":
+            n = op.size
+            if op.mem.base == -2:
+                a = (insn.address + insn.size + op.mem.disp) & _MASK64
+                ea = lambda: a  # noqa: E731
             else:
-                raise UnsupportedInstruction(
-                    f"VEX operand {r} not supported at {self.m.describe(addr)}: {insn.text}")
-        ex = Exec(insn, entry, vals, locs, None, None, 0)
-        FLOWS[entry.flow](self, ex)
-        if ex.out is not None:
-            self._write_dst(insn, ex)
-        self.fast.set_reg(fastuc.UC_RIP, addr + size)
-        if self.listener is not None:
-            self.listener(ex)
+                ea = lambda: self.ea(op)  # noqa: E731
+            if (k == 0 and not entry.reads_dst and len(insn.ops) > 1) or not n:
+                return lambda: (None, ea())
+            read = self.read_mem
+
+            def rm():
+                a = ea()
+                return read(a, n), a
+            return rm
+        r = op.reg
+        if r.kind in ("xmm", "ymm"):
+            i, n, loc = r.index, op.size, xmm_loc(r.index)
+            if n == 16:
+                xb = self.fast.xmm_bytes
+                return lambda: (xb(i), loc)
+            vec = self.vec
+            return lambda: (vec(i, n), loc)
+        if r.kind == "gpr":
+            i, off, n = r.index, r.offset, op.size
+            loc = gpr_loc(i) + off
+            gpr = self.fast.gpr
+            mask = (1 << (8 * n)) - 1
+            return lambda: (((gpr(i) >> (8 * off)) & mask).to_bytes(n, "little"), loc)
+        raise UnsupportedInstruction(
+            f"VEX operand {r} not supported at {self.m.describe(insn.address)}: {insn.text}")
 
     def _write_dst(self, insn: Insn, ex: Exec) -> None:
         d = insn.ops[0]
@@ -360,10 +390,34 @@ class VexUnit:
 # ------------------------------------------------------------------------------ flows
 
 def _flow_gather(unit: VexUnit, ex: Exec) -> None:
+    """Result bytes by the byte map. Maps that depend only on the instruction (not on a
+    run-time mask or index) are turned once per address into slices."""
+    addr = ex.insn.address
+    runs = unit.gruns.get(addr)
+    if runs is not None:
+        gmap, pieces = runs
+        vals = ex.vals
+        ex.gmap = gmap
+        ex.out = b"".join(vals[op][a:b] if op >= 0 else bytes(b - a) for op, a, b in pieces)
+        return
     gmap = ex.entry.fn(ex.insn, ex.vals)
     cat = b"".join((v if isinstance(v, bytes) else b"").ljust(64, b"\0") for v in ex.vals)
     ex.gmap = gmap
     ex.out = bytes(cat[g] if g >= 0 else 0 for g in gmap)
+    if ex.entry.fn not in _DYNAMIC_MAPS and -2 not in gmap:
+        unit.gruns[addr] = (gmap, _runs(gmap))
+
+
+def _runs(gmap: list[int]) -> list[tuple[int, int, int]]:
+    """(operand, start, end) slices (operand -1: zeros) that concatenate to the map."""
+    out: list[list[int]] = []
+    for g in gmap:
+        op, off = (g >> 6, g & 63) if g >= 0 else (-1, 0)
+        if out and out[-1][0] == op and (op < 0 or out[-1][2] == off):
+            out[-1][2] += 1
+        else:
+            out.append([op, off, off + 1])
+    return [(op, a, b) for op, a, b in out]
 
 
 def _vlen(insn: Insn) -> int:
@@ -376,6 +430,10 @@ def _flow_lanes(unit: VexUnit, ex: Exec) -> None:
     fin, fres = unit.in_, unit.res
     if e.scalar:  # op dst, src1, src2: lane 0 from src1 op src2, the rest of src1
         s1, s2 = vals[1], vals[2] if len(vals) > 2 else vals[1]
+        r = _scalar_fast(unit, op, s1, s2, w)
+        if r is not None:
+            ex.out = r + s1[w:16]
+            return
         a = None if op in _UNARY_LANES else fin(_f(s1[:w], w), w)
         r = fres(e.fn(op, a, fin(_f(s2[:w], w), w), w), w).tobytes()
         ex.out = r + s1[len(r):16]
@@ -388,6 +446,41 @@ def _flow_lanes(unit: VexUnit, ex: Exec) -> None:
 
 
 _UNARY_LANES = {"sqrt"}
+_PY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+       "div": lambda a, b: a / b, "min": lambda a, b: a if a < b else b,
+       "max": lambda a, b: a if a > b else b, "sqrt": lambda a, b: math.sqrt(b)}
+
+
+def _scalar_fast(unit: VexUnit, op: str, s1: bytes, s2: bytes, w: int) -> bytes | None:
+    """One scalar lane with Python floats (IEEE binary64; float lanes computed in double
+    and rounded once to float, which is exact for + - * / sqrt). None — the numpy path
+    decides — for NaN operands or results and raised exceptions (x/0, sqrt(-x)), whose
+    bit patterns follow x86 rules (first NaN operand quieted, the default NaN)."""
+    fmt = _FMT[w][1]
+    a = fmt.unpack_from(s1)[0]
+    b = fmt.unpack_from(s2)[0]
+    if a != a or b != b:
+        return None
+    if unit.daz:
+        a, b = _flush1(a, w), _flush1(b, w)
+    try:
+        r = _PY[op](a, b)
+    except (ZeroDivisionError, ValueError, OverflowError):
+        return None
+    if r != r:
+        return None
+    if w == 4:
+        r = _to_float32(r)
+    if unit.ftz:
+        r = _flush1(r, w)
+    return fmt.pack(r)
+
+
+def _to_float32(r: float) -> float:
+    try:
+        return _FMT[4][1].unpack(_FMT[4][1].pack(r))[0]
+    except OverflowError:
+        return math.copysign(math.inf, r)
 
 
 def lanes_value(op: str, a, b, w: int) -> np.ndarray:
@@ -405,18 +498,34 @@ def _flow_fma(unit: VexUnit, ex: Exec) -> None:
     w = e.w
     xo, yo, zo = FMA_ORDER[e.op[-3:]]
     kind = e.op[:-3]  # fmadd, fmsub, fnmadd, fnmsub, fmaddsub, fmsubadd
-    xs, ys, zs = (unit.in_(_f(vals[k], w), w) for k in (xo, yo, zo))
     n = 1 if e.scalar else len(vals[0]) // w
+    fmt = _FMT[w][n]
+    xs, ys, zs = (fmt.unpack_from(vals[k]) for k in (xo, yo, zo))
+    if unit.daz:
+        xs, ys, zs = ([_flush1(v, w) for v in t] for t in (xs, ys, zs))
+    fn = _fma if w == 8 else _fmaf
     out = []
     signs = []
     for j in range(n):
         sp, sc = fma_signs(kind, j)
-        x, y, z = float(xs[j]), float(ys[j]), float(zs[j])
-        out.append(fma_lane(w, -x if sp < 0 else x, y, -z if sc < 0 else z))
+        x, z = xs[j], zs[j]
+        r = fn(-x if sp < 0 else x, ys[j], -z if sc < 0 else z)
+        out.append(_flush1(r, w) if unit.ftz else r)
         signs.append((sp, sc))
-    raw = unit.res(np.array(out, dtype=F[w]), w).tobytes()
+    raw = fmt.pack(*out)
     ex.out = raw + vals[0][len(raw):16] if e.scalar else raw
     ex.extra = ((xo, yo, zo), signs)
+
+
+_FMT = {w: {n: struct.Struct(f"<{n}{'d' if w == 8 else 'f'}") for n in (1, 2, 4, 8)}
+        for w in (4, 8)}
+
+
+def _flush1(v: float, w: int) -> float:
+    return math.copysign(0.0, v) if v and abs(v) < _TINY[w] else v
+
+
+_TINY = {8: 2.2250738585072014e-308, 4: 1.1754943508222875e-38}
 
 
 def fma_signs(kind: str, lane: int) -> tuple[int, int]:
@@ -1292,6 +1401,10 @@ def _build() -> dict[str, Entry]:
 
 
 TABLE = _build()
+# byte maps computed from operand values at run time (not cacheable per address)
+_DYNAMIC_MAPS = frozenset(e.fn for m, e in TABLE.items() if e.flow == "gather" and (
+    m.startswith(("vblendv", "vpblendvb", "vpshufb", "vmaskmov", "vpmaskmov", "vpermil",
+                  "vpermd", "vpermps"))))
 CMP_SUFFIX = {"pd": (8, False), "ps": (4, False), "sd": (8, True), "ss": (4, True)}
 
 
