@@ -438,8 +438,14 @@ def _flow_lanes(unit: VexUnit, ex: Exec) -> None:
         r = fres(e.fn(op, a, fin(_f(s2[:w], w), w), w), w).tobytes()
         ex.out = r + s1[len(r):16]
         return
+    src = vals[-1]
+    n = len(src) // w
+    r = _scalar_fast(unit, op, src if op in _UNARY_LANES else vals[1], src, w, n)
+    if r is not None:
+        ex.out = r
+        return
     if op in _UNARY_LANES:
-        ex.out = fres(e.fn(op, None, fin(_f(vals[-1], w), w), w), w).tobytes()
+        ex.out = fres(e.fn(op, None, fin(_f(src, w), w), w), w).tobytes()
         return
     a, b = fin(_f(vals[1], w), w), fin(_f(vals[2], w), w)
     ex.out = fres(e.fn(op, a, b, w), w).tobytes()
@@ -451,29 +457,35 @@ _PY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b:
        "max": lambda a, b: a if a > b else b, "sqrt": lambda a, b: math.sqrt(b)}
 
 
-def _scalar_fast(unit: VexUnit, op: str, s1: bytes, s2: bytes, w: int) -> bytes | None:
-    """One scalar lane with Python floats (IEEE binary64; float lanes computed in double
-    and rounded once to float, which is exact for + - * / sqrt). None — the numpy path
+def _scalar_fast(unit: VexUnit, op: str, s1: bytes, s2: bytes, w: int,
+                 n: int = 1) -> bytes | None:
+    """n lanes with Python floats (IEEE binary64; float lanes computed in double and
+    rounded once to float, which is exact for + - * / sqrt). None — the numpy path
     decides — for NaN operands or results and raised exceptions (x/0, sqrt(-x)), whose
     bit patterns follow x86 rules (first NaN operand quieted, the default NaN)."""
-    fmt = _FMT[w][1]
-    a = fmt.unpack_from(s1)[0]
-    b = fmt.unpack_from(s2)[0]
-    if a != a or b != b:
-        return None
-    if unit.daz:
-        a, b = _flush1(a, w), _flush1(b, w)
-    try:
-        r = _PY[op](a, b)
-    except (ZeroDivisionError, ValueError, OverflowError):
-        return None
-    if r != r:
-        return None
-    if w == 4:
-        r = _to_float32(r)
-    if unit.ftz:
-        r = _flush1(r, w)
-    return fmt.pack(r)
+    fmt = _FMT[w][n]
+    xs = fmt.unpack_from(s1)
+    ys = fmt.unpack_from(s2)
+    f = _PY[op]
+    daz, ftz = unit.daz, unit.ftz
+    out = []
+    for a, b in zip(xs, ys, strict=True):
+        if a != a or b != b:
+            return None
+        if daz:
+            a, b = _flush1(a, w), _flush1(b, w)
+        try:
+            r = f(a, b)
+        except (ZeroDivisionError, ValueError, OverflowError):
+            return None
+        if r != r:
+            return None
+        if w == 4:
+            r = _to_float32(r)
+        if ftz:
+            r = _flush1(r, w)
+        out.append(r)
+    return fmt.pack(*out)
 
 
 def _to_float32(r: float) -> float:
