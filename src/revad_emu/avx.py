@@ -232,6 +232,21 @@ class VexUnit:
     def _vsib_unsupported(self) -> int:
         raise UnsupportedInstruction("vector-indexed (gather) addressing is not supported")
 
+    def _vsib(self, insn: Insn) -> tuple:
+        """(base GPR or -1, vector index register, its size, scale, disp, segment) of a
+        gather's memory operand (decode.MemRef keeps only GPR indices)."""
+        from capstone import x86_const as CX
+
+        from revad_emu.decode import GPR_OF_CS, REGS
+
+        cs = self.dec.cs
+        ins = next(cs.disasm(insn.bytes_, insn.address, 1))
+        m = ins.operands[1].mem
+        vreg = REGS[m.index]
+        base = -1 if m.base == 0 else GPR_OF_CS[m.base]
+        seg = 1 if m.segment == CX.X86_REG_FS else 2 if m.segment == CX.X86_REG_GS else 0
+        return base, vreg.index, vreg.size, m.scale, m.disp, seg
+
     # -- execution ---------------------------------------------------------------------
     def decode(self, addr: int, size: int) -> tuple[Insn, Entry | None]:
         got = self.cache.get(addr)
@@ -312,6 +327,9 @@ class VexUnit:
         if op.kind == "imm":
             v = op.imm
             return lambda: (v, None)
+        if op.kind == "mem" and entry.flow == "vgather":
+            vsib = self._vsib(insn)
+            return lambda: (vsib, None)
         if op.kind == "mem":
             n = op.size
             if op.mem.base == -2:
@@ -1485,6 +1503,36 @@ def _flow_combo(unit: VexUnit, ex: Exec) -> None:
 FLOWS["combo"] = _flow_combo
 
 
+def _flow_vgather(unit: VexUnit, ex: Exec) -> None:
+    """vgatherdpd & co: element j (selected by the sign bit of mask lane j) loaded from
+    base + index[j]*scale + disp; unselected elements keep the destination's; elements
+    beyond the index count and the bytes above a 128-bit destination are zeroed; the mask
+    register ends all zero. ex.extra: the (element offset, address) pairs loaded."""
+    m = ex.insn.mnemonic
+    ew = 8 if m.endswith(("pd", "q")) else 4
+    iw = 4 if m.replace("vpgather", "").replace("vgather", "")[0] == "d" else 8
+    base, vi, vsize, scale, disp, seg = ex.vals[1]
+    dst, mask = ex.vals[0], ex.vals[2]
+    idx = unit.vec(vi, vsize)
+    n = min(len(dst) // ew, vsize // iw)
+    b = unit.fast.gpr(base) if base >= 0 else 0
+    if seg:
+        b += unit.fast.reg(fastuc.UC_FS_BASE if seg == 1 else fastuc.X.UC_X86_REG_GS_BASE)
+    out = bytearray(dst[:n * ew])
+    loads = []
+    for j in range(n):
+        if not mask[j * ew + ew - 1] & 0x80:
+            continue
+        k = int.from_bytes(idx[j * iw:(j + 1) * iw], "little", signed=True)
+        a = (b + k * scale + disp) & _MASK64
+        out[j * ew:(j + 1) * ew] = unit.read_mem(a, ew)
+        loads.append((j * ew, a))
+    ex.out = bytes(out)
+    ex.extra = (ew, loads, n * ew)
+    mi = ex.insn.ops[2].reg.index
+    unit.set_vec(mi, bytes(16), 32)
+
+
 def _flow_dot(unit: VexUnit, ex: Exec) -> None:
     """vdppd/vdpps: per 128-bit half, the products picked by imm bits 4.. (others +0.0),
     summed as the CPU does (dpps: (p0+p1)+(p2+p3)), the sum in the lanes of imm bits 0..,
@@ -1505,6 +1553,10 @@ def _flow_dot(unit: VexUnit, ex: Exec) -> None:
 
 
 FLOWS["dot"] = _flow_dot
+FLOWS["vgather"] = _flow_vgather
+for _m in ("vgatherdpd", "vgatherqpd", "vgatherdps", "vgatherqps", "vpgatherdd", "vpgatherdq",
+           "vpgatherqd", "vpgatherqq"):
+    TABLE[_m] = Entry("vgather", None, reads_dst=True)
 TABLE["vdppd"] = Entry("dot", None, 8, "dot")
 TABLE["vdpps"] = Entry("dot", None, 4, "dot")
 for _w, _s in ((8, "pd"), (4, "ps")):

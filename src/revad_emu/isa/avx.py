@@ -363,6 +363,24 @@ def f_passive(ad: VexAD, ex: Exec) -> None:
     sh.clear(dst, max(len(ex.out), ex.zero_to))
 
 
+def f_vgather(ad: VexAD, ex: Exec) -> None:
+    """Gathered elements carry the shadow of the memory they came from; the rest of the
+    destination keeps its own up to the element count, zero above; the mask is cleared."""
+    from revad_emu.shadow import xmm_loc
+
+    sh = ad.sh
+    ew, loads, n = ex.extra
+    dst = ex.locs[0]
+    ents = [(o, sh.get(a, ew)) for o, a in loads]
+    for o, e in ents:
+        if e is None:
+            sh.clear(dst + o, ew)
+        else:
+            sh.put(dst + o, e)
+    sh.clear(dst + n, 32 - n)
+    sh.clear(xmm_loc(ex.insn.ops[2].reg.index), 32)
+
+
 def f_zeroupper(ad: VexAD, ex: Exec) -> None:
     from revad_emu.shadow import xmm_loc
 
@@ -372,6 +390,7 @@ def f_zeroupper(ad: VexAD, ex: Exec) -> None:
 
 
 FLOWS = {"gather": f_gather, "lanes": f_lanes, "fma": f_fma, "cvt": f_cvt, "logic": f_logic,
-         "combo": f_combo, "dot": f_dot, "passive": f_passive, "zeroupper": f_zeroupper}
+         "combo": f_combo, "dot": f_dot, "vgather": f_vgather, "passive": f_passive,
+         "zeroupper": f_zeroupper}
 
 __all__ = ["VexAD", "FLOWS"]

@@ -179,6 +179,22 @@ int main(void)
     P("pmulld", _mm256_mullo_epi32(ia, ib)); P("pmuludq", _mm256_mul_epu32(ia, ib));
     P("pmovzxbd", _mm256_cvtepu8_epi32(_mm256_castsi256_si128(ib)));
     P("pmovzxdq", _mm256_cvtepu32_epi64(_mm256_castsi256_si128(ib)));
+    {   /* gathers: indices with a negative one, a mask with holes */
+        static double tab[16];
+        static float tabf[16];
+        static int64_t tabq[16];
+        for (int i = 0; i < 16; i++) { tab[i] = D[i] * 3; tabf[i] = S[i] * 3; tabq[i] = Q[i % 8] + i; }
+        __m128i i4 = _mm_set_epi32(15, 0, 7, 3);
+        __m256i i8 = _mm256_set_epi32(1, 2, 3, 4, 5, 6, 7, 8);
+        __m256i q4 = _mm256_set_epi64x(9, 2, 14, 5);
+        P("gatherdpd", _mm256_i32gather_pd(tab + 8, _mm_sub_epi32(i4, _mm_set1_epi32(8)), 8));
+        P("gatherqpd_mask", _mm256_mask_i64gather_pd(c, tab, q4, _mm256_castsi256_pd(
+            _mm256_set_epi64x(-1, 0, -1, -1)), 8));
+        P("gatherdps", _mm256_i32gather_ps(tabf, i8, 4));
+        P("gatherqps", _mm256_i64gather_ps(tabf, q4, 4));
+        P("pgatherqq", _mm256_i64gather_epi64((const long long *)tabq, q4, 8));
+        P("pgatherdd", _mm_i32gather_epi32((const int *)tabq, i4, 4));
+    }
     _mm256_zeroupper();
     return 0;
 }
