@@ -66,14 +66,30 @@ class VexAD:
         FLOWS[ex.entry.flow](self, ex)
 
     # -- helpers -----------------------------------------------------------------------
-    def node(self, loc: int, raw: bytes, off: int, w: int, addr: int) -> int:
-        """Validated node of the w-byte value at loc (its bytes raw[off:off+w]), or 0."""
+    def node(self, loc: int, raw: bytes, off: int, w: int, addr: int,
+             packed: bool = False) -> int:
+        """Validated node of the w-byte value at loc (its bytes raw[off:off+w]), or 0.
+
+        Bytes that do not form one whole value (a taint, or pieces of another value): in a
+        scalar operation a warning and 0; in a lane of a packed operation -1 — such lanes
+        are often leftovers nobody uses (the upper lanes of a register holding a complex
+        float), so the result lane becomes a taint that warns only if it is used as a number
+        later (arithmetic or an output), naming where it came from."""
         n = self.sh.node_at(loc, w)
         if n == 0:
             return 0
         if n < 0:
-            return self.rec.operand_node(n, raw, off, w, addr, loc)
+            return -1 if packed else self.rec.operand_node(n, raw, off, w, addr, loc)
         return self.rec.check(n, _UNPACK[w](raw, off)[0], w, addr, loc)
+
+    def taint(self, loc: int, w: int, srcs: tuple[int, ...], addr: int) -> None:
+        """Mark a result lane as made from pieces (origin: the first source's taint)."""
+        origin = None
+        for s in srcs:
+            origin = self.rec.taint_origin(s, w)
+            if origin is not None:
+                break
+        self.sh.put(loc, (-1 - (addr if origin is None else origin),) * w)
 
     def copy_from(self, src: int, dst: int, lo: int, hi: int) -> None:
         """Shadow of bytes lo..hi of the destination taken from the same bytes of src."""
@@ -138,18 +154,25 @@ def f_lanes(ad: VexAD, ex: Exec) -> None:
         ia, ib = 1, len(vals) - 1
         written = len(out)
     new_lanes = []
+    packed = lanes > 1
     for j in range(lanes):
         o = j * w
         if unary:
-            nb = ad.node(locs[ib] + o, vals[ib], o, w, addr)
+            nb = ad.node(locs[ib] + o, vals[ib], o, w, addr, packed)
+            if nb < 0:
+                new_lanes.append((o, (locs[ib] + o,)))
+                continue
             if not nb:
                 new_lanes.append((o, 0))
                 continue
             d = UNARY[op](_UNPACK[w](vals[ib], o)[0])
             new_lanes.append((o, ad.new(nb, d, 0, 0.0, out, o, w, addr, code)))
             continue
-        na = ad.node(locs[ia] + o, vals[ia], o, w, addr)
-        nb = ad.node(locs[ib] + o, vals[ib], o, w, addr)
+        na = ad.node(locs[ia] + o, vals[ia], o, w, addr, packed)
+        nb = ad.node(locs[ib] + o, vals[ib], o, w, addr, packed)
+        if na < 0 or nb < 0:
+            new_lanes.append((o, (locs[ia] + o, locs[ib] + o)))
+            continue
         if not na and not nb:
             new_lanes.append((o, 0))
             continue
@@ -167,7 +190,10 @@ def f_lanes(ad: VexAD, ex: Exec) -> None:
         da, db = BINARY[op](a, b)
         new_lanes.append((o, ad.new(na, da, nb, db, out, o, w, addr, code)))
     for o, node in new_lanes:  # all lanes read before any is written (dst may be a source)
-        sh.set_node(dst + o, w, node)
+        if isinstance(node, tuple):
+            ad.taint(dst + o, w, node, addr)
+        else:
+            sh.set_node(dst + o, w, node)
     ad.tail(ex, written)
 
 
@@ -180,9 +206,13 @@ def f_fma(ad: VexAD, ex: Exec) -> None:
     res = []
     for j, (sp, sc) in enumerate(signs):
         o = j * w
-        nx = ad.node(locs[xo] + o, vals[xo], o, w, addr)
-        ny = ad.node(locs[yo] + o, vals[yo], o, w, addr)
-        nz = ad.node(locs[zo] + o, vals[zo], o, w, addr)
+        packed = len(signs) > 1
+        nx = ad.node(locs[xo] + o, vals[xo], o, w, addr, packed)
+        ny = ad.node(locs[yo] + o, vals[yo], o, w, addr, packed)
+        nz = ad.node(locs[zo] + o, vals[zo], o, w, addr, packed)
+        if nx < 0 or ny < 0 or nz < 0:
+            res.append((o, (locs[xo] + o, locs[yo] + o, locs[zo] + o)))
+            continue
         if not (nx or ny or nz):
             res.append((o, 0))
             continue
@@ -200,7 +230,10 @@ def f_fma(ad: VexAD, ex: Exec) -> None:
             node = rec.new_node(p1, d1, p2, d2, r, 0, w, addr, _FMA)
         res.append((o, node))
     for o, node in res:
-        sh.set_node(dst + o, w, node)
+        if isinstance(node, tuple):
+            ad.taint(dst + o, w, node, addr)
+        else:
+            sh.set_node(dst + o, w, node)
     ad.tail(ex, 16 if e.scalar else len(out))
 
 
@@ -280,15 +313,21 @@ def f_combo(ad: VexAD, ex: Exec) -> None:
     sh, addr = ad.sh, ex.insn.address
     res = []
     for j, (oa, la, ob, lb, op) in enumerate(ex.extra):
-        na = ad.node(locs[oa] + la * w, vals[oa], la * w, w, addr)
-        nb = ad.node(locs[ob] + lb * w, vals[ob], lb * w, w, addr)
+        na = ad.node(locs[oa] + la * w, vals[oa], la * w, w, addr, True)
+        nb = ad.node(locs[ob] + lb * w, vals[ob], lb * w, w, addr, True)
+        if na < 0 or nb < 0:
+            res.append((locs[oa] + la * w, locs[ob] + lb * w))
+            continue
         if not na and not nb:
             res.append(0)
             continue
         da, db = BINARY[op](_UNPACK[w](vals[oa], la * w)[0], _UNPACK[w](vals[ob], lb * w)[0])
         res.append(ad.new(na, da, nb, db, out, j * w, w, addr, op_code(op)))
     for j, node in enumerate(res):
-        sh.set_node(locs[0] + j * w, w, node)
+        if isinstance(node, tuple):
+            ad.taint(locs[0] + j * w, w, node, addr)
+        else:
+            sh.set_node(locs[0] + j * w, w, node)
     ad.tail(ex, len(out))
 
 
