@@ -151,6 +151,10 @@ def _unop(op: str, a: np.ndarray, w: int) -> np.ndarray:
     with np.errstate(all="ignore"):
         if op == "sqrt":
             return _propagate(np.sqrt(a), a, None, w)
+        if op == "rcp":
+            return _propagate((1.0 / a.astype(np.float64)).astype(F[w]), a, None, w)
+        if op == "rsqrt":
+            return _propagate((1.0 / np.sqrt(a.astype(np.float64))).astype(F[w]), a, None, w)
     raise KeyError(op)
 
 
@@ -469,10 +473,13 @@ def _flow_lanes(unit: VexUnit, ex: Exec) -> None:
     ex.out = fres(e.fn(op, a, b, w), w).tobytes()
 
 
-_UNARY_LANES = {"sqrt"}
+_UNARY_LANES = {"sqrt", "rcp", "rsqrt"}
 _PY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
        "div": lambda a, b: a / b, "min": lambda a, b: a if a < b else b,
-       "max": lambda a, b: a if a > b else b, "sqrt": lambda a, b: math.sqrt(b)}
+       "max": lambda a, b: a if a > b else b, "sqrt": lambda a, b: math.sqrt(b),
+       # rcpps/rsqrtps: the CPU returns a 12-bit approximation whose exact table Intel does
+       # not publish; like Unicorn's own rcpps (SSE), the correctly rounded value is used.
+       "rcp": lambda a, b: 1.0 / b, "rsqrt": lambda a, b: 1.0 / math.sqrt(b)}
 
 
 def _scalar_fast(unit: VexUnit, op: str, s1: bytes, s2: bytes, w: int,
@@ -1324,6 +1331,10 @@ def _build() -> dict[str, Entry]:
         t[f"v{op}ss"] = Entry("lanes", lanes_value, 4, op, scalar=True)
         t[f"v{op}pd"] = Entry("lanes", lanes_value, 8, op)
         t[f"v{op}ps"] = Entry("lanes", lanes_value, 4, op)
+    t["vrcpps"] = Entry("lanes", lanes_value, 4, "rcp")
+    t["vrcpss"] = Entry("lanes", lanes_value, 4, "rcp", scalar=True)
+    t["vrsqrtps"] = Entry("lanes", lanes_value, 4, "rsqrt")
+    t["vrsqrtss"] = Entry("lanes", lanes_value, 4, "rsqrt", scalar=True)
     for kind in ("fmadd", "fmsub", "fnmadd", "fnmsub", "fmaddsub", "fmsubadd"):
         for order in ("132", "213", "231"):
             for suf, w, sc in (("sd", 8, True), ("ss", 4, True), ("pd", 8, False),
