@@ -3,7 +3,8 @@ isa/avx.py, compared with this machine's CPU (which has AVX2 and FMA).
 
 * test_families_bit_identical: one result per instruction family (tests/programs/avx/
   families.c, intrinsics with NaNs, subnormals, signed zeros, infinities) printed as hex:
-  every byte must equal the native run's.
+  every byte must equal the native run's. test_rounding_modes_bit_identical: the same under
+  each rounding mode (avx/rounding.c).
 * test_sse_intrinsics_as_vex: the SSE intrinsics programs with exactly known Jacobians,
   rebuilt with -mavx2 -mfma (so every SSE instruction is VEX-encoded).
 * test_fma_derivative: the partials of a fused multiply-add are those of a·b+c.
@@ -44,6 +45,18 @@ needs_avx2 = pytest.mark.skipif(not (_cpu_has("avx2") and _cpu_has("fma")),
 
 @needs_avx2
 @pytest.mark.parametrize("opt,static", [("-O1", True), ("-O2", False)])
+def test_rounding_modes_bit_identical(opt, static):
+    """Every VEX arithmetic family under each rounding mode (fesetround) — rounding.py."""
+    exe = build("avx/rounding.c", (opt, *AVX2), static=static)
+    native = run_native(exe, [])
+    res = Emulator(exe).run()
+    assert res.exit_code == native.returncode == 0
+    assert res.stdout.count(b"\n") == 76
+    assert res.stdout == native.stdout
+
+
+@needs_avx2
+@pytest.mark.parametrize("opt,static", [("-O1", True), ("-O2", False)])
 def test_families_bit_identical(opt, static):
     exe = build("avx/families.c", (opt, *AVX2), static=static)
     native = run_native(exe, [])
@@ -52,13 +65,14 @@ def test_families_bit_identical(opt, static):
     assert m.exit_code == native.returncode == 0
     want = native.stdout.decode().splitlines()
     got = bytes(m.out).decode().splitlines()
-    assert len(want) > 190
+    assert len(want) > 200
     bad = [(w, g) for w, g in zip(want, got, strict=False) if w != g]
     assert not bad and len(got) == len(want), bad[:5]
     # the executor really ran them: every family of the program went through it
     mnemonics = {insn.mnemonic for insn, _ in m.vex.cache.values()}
     assert len(mnemonics) > 150, sorted(mnemonics)
-    assert {"vfmadd132sd", "vpshufb", "vperm2f128", "vblendvpd", "vhaddpd"} <= mnemonics
+    assert {"vfmadd132sd", "vpshufb", "vperm2f128", "vblendvpd", "vhaddpd",
+            "vgatherqpd", "vdpps"} <= mnemonics
 
 
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from revad_emu import fastuc
+from revad_emu import fastuc, rounding
 from revad_emu.decode import Decoder, Insn
 from revad_emu.errors import UnsupportedInstruction
 
@@ -179,6 +179,7 @@ class VexUnit:
         self.listener = None  # the AD layer: listener(Exec) after each execution
         self.count = 0
         self.daz = self.ftz = False
+        self.rmode = 0  # MXCSR.RC: 0 nearest, 1 down, 2 up, 3 toward zero (rounding.py)
         lib = self.fast._lib
         self._wr = lib.uc_reg_write
         self._memw = lib.uc_mem_write
@@ -274,12 +275,12 @@ class VexUnit:
         mx = self.fast.reg(fastuc.UC_MXCSR)
         self.daz = bool(mx & 0x40)
         self.ftz = bool(mx & 0x8000)
-        if mx & 0x6000 and (entry.flow in ("lanes", "fma", "cvt") or
-                            insn.mnemonic.startswith(("vcvt", "vround"))):
+        self.rmode = (mx >> 13) & 3
+        if self.rmode and entry.flow in ("combo", "dot"):
             raise UnsupportedInstruction(
-                f"{insn.text} at {self.m.describe(insn.address)}: VEX floating-point "
-                f"arithmetic under MXCSR {mx:#x} (a rounding mode other than to-nearest) "
-                "is not supported")
+                f"{insn.text} at {self.m.describe(insn.address)}: horizontal VEX arithmetic "
+                f"under MXCSR {mx:#x} (a rounding mode other than to-nearest) is not "
+                "supported")
 
     def in_(self, x: np.ndarray, w: int) -> np.ndarray:
         """An input lane array as the CPU sees it (DAZ: subnormals read as zero)."""
@@ -447,6 +448,38 @@ def _vlen(insn: Insn) -> int:
 
 
 def _flow_lanes(unit: VexUnit, ex: Exec) -> None:
+    _flow_lanes_nearest(unit, ex)
+    op = ex.entry.op
+    if unit.rmode and op not in ("min", "max", "rcp", "rsqrt"):
+        w, vals = ex.entry.w, ex.vals
+        ib = len(vals) - 1
+        n = 1 if ex.entry.scalar else len(ex.out) // w
+
+        def lane(j: int) -> float | None:
+            b = _directed_in(unit, vals[ib], j, w)
+            if op == "sqrt":
+                return rounding.sqrt(b, unit.rmode, w)
+            return rounding.binop(op, _directed_in(unit, vals[1], j, w), b, unit.rmode, w)
+        ex.out = _patch(unit, ex.out, w, n, lane)
+
+
+def _directed_in(unit: VexUnit, raw: bytes, j: int, w: int) -> float:
+    x = _FMT[w][1].unpack_from(raw, j * w)[0]
+    return _flush1(x, w) if unit.daz else x
+
+
+def _patch(unit: VexUnit, out: bytes, w: int, n: int, lane) -> bytes:
+    """Replace lanes 0..n-1 of out by lane(j) where it gives a value (directed rounding)."""
+    buf = bytearray(out)
+    fmt = _FMT[w][1]
+    for j in range(n):
+        r = lane(j)
+        if r is not None:
+            fmt.pack_into(buf, j * w, _flush1(r, w) if unit.ftz else r)
+    return bytes(buf)
+
+
+def _flow_lanes_nearest(unit: VexUnit, ex: Exec) -> None:
     e, vals = ex.entry, ex.vals
     w, op = e.w, e.op
     fin, fres = unit.in_, unit.res
@@ -549,6 +582,12 @@ def _flow_fma(unit: VexUnit, ex: Exec) -> None:
         r = fn(-x if sp < 0 else x, ys[j], -z if sc < 0 else z)
         out.append(_flush1(r, w) if unit.ftz else r)
         signs.append((sp, sc))
+    if unit.rmode:
+        for j, (sp, sc) in enumerate(signs):
+            x, z = xs[j], zs[j]
+            r = rounding.fma(-x if sp < 0 else x, ys[j], -z if sc < 0 else z, unit.rmode, w)
+            if r is not None:
+                out[j] = _flush1(r, w) if unit.ftz else r
     raw = fmt.pack(*out)
     ex.out = raw + vals[0][len(raw):16] if e.scalar else raw
     ex.extra = ((xo, yo, zo), signs)
@@ -1122,6 +1161,8 @@ def p_cvt2si(w: int, trunc: bool):
     def f(unit, insn, vals):
         x = float(_f(vals[1][:w], w)[0])
         n = insn.ops[0].size
+        if not trunc and unit.rmode and math.isfinite(x):
+            x = float(rounding.to_int(x, unit.rmode))  # an integer: round() keeps it
         return _to_int(x, n, trunc).to_bytes(n, "little")
     return f
 
@@ -1130,8 +1171,11 @@ def p_cvtsi2(w: int):
     def f(unit, insn, vals):
         n = insn.ops[2].size
         x = int.from_bytes(vals[2], "little", signed=True)
-        r = np.array([float(x)] if w == 8 else [np.float32(x) if n == 4 else _i2f(x)],
-                     dtype=F[w]).tobytes()
+        if unit.rmode and x:
+            r = _FMT[w][1].pack(rounding.round_q(rounding.Fraction(x), unit.rmode, w))
+        else:
+            r = np.array([float(x)] if w == 8 else [np.float32(x) if n == 4 else _i2f(x)],
+                         dtype=F[w]).tobytes()
         return r + vals[1][w:16]
     return f
 
@@ -1156,7 +1200,7 @@ def _cvt_dq(src: bytes, w: int, n: int, trunc: bool) -> bytes:
 def p_round(w: int, scalar: bool):
     def f(unit, insn, vals):
         imm = insn.ops[-1].imm
-        mode = imm & 3 if not imm & 4 else 0
+        mode = imm & 3 if not imm & 4 else unit.rmode  # bit 2: MXCSR's mode
         src = vals[2] if scalar else vals[1]
         x = _f(src[:w] if scalar else src, w)
         with np.errstate(all="ignore"):
@@ -1478,7 +1522,16 @@ def _flow_cvt(unit: VexUnit, ex: Exec) -> None:
     ex.out = raw + bytes(max(0, 16 - len(raw)))
 
 
-FLOWS["cvt"] = _flow_cvt
+def _flow_cvt_any(unit: VexUnit, ex: Exec) -> None:
+    _flow_cvt(unit, ex)
+    if unit.rmode and ex.entry.w == 8:  # double -> float rounds
+        src = ex.vals[2] if ex.entry.scalar else ex.vals[1]
+        n = 1 if ex.entry.scalar else len(src) // 8
+        ex.out = _patch(unit, ex.out, 4, n,
+                        lambda j: rounding.convert(_directed_in(unit, src, j, 8), unit.rmode, 4))
+
+
+FLOWS["cvt"] = _flow_cvt_any
 
 
 def combo_formulas(insn: Insn, w: int, kind: str) -> list[tuple[int, int, int, int, str]]:
