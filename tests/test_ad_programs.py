@@ -16,8 +16,9 @@ and build variant:
 
 The recording tests skip while ``revad_emu.Emulator`` has no ``record`` method.
 
-Variants: by default -O0, -O2 and -O2 -ffast-math linked statically, and -O2 linked
-dynamically.  REVAD_AD_MATRIX=full adds -O0 and -O2 -ffast-math dynamic builds.
+Variants: by default -O0, -O2 and -O2 -ffast-math linked statically, -O2 linked
+dynamically, and AVX2/FMA builds: -O3 -march=x86-64-v3 dynamic, with -ffast-math static.
+REVAD_AD_MATRIX=full adds -O0 and -O2 -ffast-math dynamic builds.
 """
 
 from __future__ import annotations
@@ -400,6 +401,9 @@ VARIANTS = {
     "O2-static": (("-O2",), True),
     "O2fm-static": (("-O2", "-ffast-math"), True),
     "O2-dyn": (("-O2",), False),
+    # AVX2/FMA code, executed by revad_emu's VEX executor (avx.py, isa/avx.py)
+    "O3v3-dyn": (("-O3", "-march=x86-64-v3"), False),
+    "O3v3fm-static": (("-O3", "-march=x86-64-v3", "-ffast-math"), True),
 }
 if os.environ.get("REVAD_AD_MATRIX") == "full":
     VARIANTS["O0-dyn"] = (("-O0",), False)

@@ -147,7 +147,10 @@ def vector_table() -> dict[str, tuple[str, str]]:
     table: dict[str, tuple[str, str]] = {}
     for fn in VECTOR_FUNCTIONS:
         v = "v" * RULES[fn][0]
-        for name, prec in ((f"_ZGVbN2{v}_{fn}", "d2"), (f"_ZGVbN4{v}_{fn}f", "f4")):
+        for name, prec in ((f"_ZGVbN2{v}_{fn}", "d2"), (f"_ZGVbN4{v}_{fn}f", "f4"),
+                           # AVX ('c') and AVX2 ('d'): one ymm register per argument
+                           (f"_ZGVcN4{v}_{fn}", "d4"), (f"_ZGVcN8{v}_{fn}f", "f8"),
+                           (f"_ZGVdN4{v}_{fn}", "d4"), (f"_ZGVdN8{v}_{fn}f", "f8")):
             for variant in ("", *(f"_{x}" for x in (*VARIANTS, "sse4"))):
                 table[name + variant] = (fn, prec)
     return table

@@ -19,7 +19,8 @@ import capstone
 from unicorn import UC_ARCH_X86, UC_MODE_64, Uc, UcError
 from unicorn import unicorn_const as UC
 
-from revad_emu import compiled, fastuc
+from revad_emu import compiled, cpu, fastuc
+from revad_emu.avx import GuestFault, VexUnit
 from revad_emu.elf import ElfError, ElfFile, read_elf
 from revad_emu.errors import (
     BudgetExceeded,
@@ -138,6 +139,14 @@ class Machine:
         self.on_client_request: Callable[[int], None] | None = None
         self.request_sites: set[int] = set()
         self._request_hooks: set[int] = set()
+        # VEX instructions run in Python (avx.py), each behind a one-address code hook added
+        # when block vetting first sees it; the block is then restarted so the hook is in it.
+        self.vex = VexUnit(self)
+        self._vex_hooks: dict[int, int] = {}   # address -> hook handle
+        self._vex_new: set[int] = set()
+        self._restart: tuple[int, int] | None = None
+        self._vex_cb = fastuc.CODE_CB(self._vex_hit)
+        self.cpu_v3 = cpu.wants_v3(self.exe)  # CPUID of an AVX2/FMA CPU (see cpu.py)
         self._setup_cpu()
         self._load()
         self._install_hooks()
@@ -284,6 +293,12 @@ class Machine:
         else:
             f.hook_block(self._guard(self._block))
         f.hook_mem_invalid(self._guard(self._mem_invalid))
+        if self.cpu_v3:
+            self._cpuid_cb = fastuc.ctypes.CFUNCTYPE(
+                fastuc.ctypes.c_int, fastuc.ctypes.c_void_p, fastuc.ctypes.c_void_p)(
+                lambda _uc, _ud: self._guard(self._cpuid)() or 1)
+            f.hook(UC.UC_HOOK_INSN, self._cpuid_cb, 1, 0,
+                   fastuc.ctypes.c_int(fastuc.X.UC_X86_INS_CPUID))
         f.hook(UC.UC_HOOK_INTR, fastuc.ctypes.CFUNCTYPE(
             None, fastuc.ctypes.c_void_p, fastuc.ctypes.c_uint32, fastuc.ctypes.c_void_p)(
             lambda _uc, intno, _ud: self._guard(self._interrupt_hook)(intno)))
@@ -291,8 +306,9 @@ class Machine:
     def add_raw_code_hook(self, fn, begin: int = 1, end: int = 0) -> int:
         """Call fn(uc, address, size, user_data) straight from C before each instruction in
         [begin, end] (all if begin > end). fn must catch its own exceptions and hand them to
-        `fail` (ctypes would swallow them)."""
+        `fail` (ctypes would swallow them). Runs before the VEX executor's hooks."""
         h = self.fast.hook_code_raw(fn, begin, end)
+        self._vex_hooks_last()
         if self._executed():
             self.uc.ctl_flush_tb()
         return h
@@ -300,9 +316,31 @@ class Machine:
     def add_c_code_hook(self, fn_address: int, owner, begin: int = 1, end: int = 0) -> int:
         """Like `add_raw_code_hook` for a callback written in C (see fastuc.hook_c)."""
         h = self.fast.hook_c(4, fn_address, owner, begin, end)
+        self._vex_hooks_last()
         if self._executed():
             self.uc.ctl_flush_tb()
         return h
+
+    def _vex_hooks_last(self) -> None:
+        """Unicorn calls code hooks in the order they were added. The VEX executor's hooks
+        must come after every other code hook at their address (the recorder's finishes the
+        previous instruction first), so they are added again behind a new hook."""
+        for addr, handle in list(self._vex_hooks.items()):
+            fastuc.uclib.uc_hook_del(self.fast.h, fastuc.ctypes.c_size_t(handle))
+            self._vex_hooks[addr] = self.fast.hook(4, self._vex_cb, addr, addr)
+
+    def _vex_hit(self, _uc, addr: int, size: int, _ud) -> None:
+        """Code hook at a VEX instruction: execute it here, never in Unicorn."""
+        try:
+            self.vex.execute(addr, size)
+        except GuestFault as e:
+            kind = "write to" if e.write else "read of"
+            self.fault = (f"invalid memory access: {kind} unmapped memory at {e.addr:#x} by "
+                          f"{self.describe(addr)}: {self.disasm(addr)}")
+            self.term_signal = SIGSEGV
+            self.fast.stop()
+        except BaseException as e:  # noqa: BLE001
+            self.fail(e)
 
     def fail(self, exc: BaseException) -> None:
         """Stop the run because of exc (raised again after emu_start returns)."""
@@ -330,13 +368,26 @@ class Machine:
         if self.kernel.exited:
             f.stop()
 
+    def _cpuid(self) -> int:
+        """CPUID as an x86-64-v3 CPU answers (the hook's 1: skip Unicorn's own)."""
+        f = self.fast
+        regs = cpu.cpuid_v3(f.gpr(0) & 0xFFFF_FFFF, f.gpr(1) & 0xFFFF_FFFF)
+        for i, v in zip((0, 3, 1, 2), regs, strict=True):  # eax, ebx, ecx, edx
+            f.set_gpr(i, v)
+        return 1
+
     # The compiled block hook's callbacks (the Python `_block` below vets blocks itself).
     def _vet_block(self, addr: int, size: int) -> int:
         try:
-            return self._check_block(addr, size)
+            n = self._check_block(addr, size)
         except BaseException as e:  # noqa: BLE001
             self.fail(e)
             return -1
+        if self._vex_new:  # the block must be translated again with its new VEX hooks
+            self._restart = (addr, size)
+            self.fast.stop()
+            return -1
+        return n
 
     def _tick(self) -> None:
         self._sync_counts()
@@ -365,7 +416,12 @@ class Machine:
     def _block(self, addr: int, size: int) -> None:
         known = self._block_sizes.get(addr)
         if known is None or known[0] != size:
-            known = (size, self._check_block(addr, size))
+            n = self._check_block(addr, size)
+            if self._vex_new:
+                self._restart = (addr, size)
+                self.fast.stop()
+                return
+            known = (size, n)
             self._block_sizes[addr] = known
         self._last_block = addr
         st = self.stats
@@ -377,18 +433,35 @@ class Machine:
             self._over_budget(addr)
 
     def _check_block(self, addr: int, size: int) -> int:
-        """Count the block's instructions and stop before any VEX instruction can run."""
-        code = self.fast.mem(addr, size) or b""
+        """Count the block's instructions; VEX instructions not hooked yet go to `_vex_new`
+        (the block is restarted once they are hooked); EVEX/XOP stop the run."""
+        # Unicorn's size for a block ending at an instruction it cannot decode (FMA, ymm)
+        # leaves out that instruction's last bytes: read past the end.
+        code = self.fast.mem(addr, size + 15) or self.fast.mem(addr, size) or b""
         n = 0
         for a, sz, mnem, ops in self.cs.disasm_lite(code, addr):
+            if a >= addr + size:
+                break
             n += 1
             kind = vex_kind(code[a - addr:a - addr + sz])
-            if kind is not None:
+            if kind == "VEX" or (self.cpu_v3 and mnem == "xgetbv"):
+                if a not in self._vex_hooks:  # (xgetbv: XCR0 with the AVX state, avx.py)
+                    self._vex_new.add(a)
+            elif kind is not None:
                 raise UnsupportedInstruction(
                     f"{kind}-encoded instruction at {self.describe(a)}: {mnem} {ops} — "
-                    "revad_emu does not execute AVX/AVX-512 code yet; rebuild with "
-                    "-march=x86-64-v2 (or without -mavx/-march=native)")
+                    "revad_emu executes AVX/AVX2/FMA (VEX) code but not AVX-512 or XOP; "
+                    "rebuild with -march=x86-64-v3 (or without -march=native)")
         return n
+
+    def _hook_new_vex(self) -> None:
+        """Hook the VEX instructions found by the last vetting and drop the stale block."""
+        for a in sorted(self._vex_new):
+            self._vex_hooks[a] = self.fast.hook(4, self._vex_cb, a, a)
+        self._vex_new.clear()
+        addr, size = self._restart
+        self._restart = None
+        self.uc.ctl_flush_tb()
 
     def _mem_invalid(self, access: int, addr: int, size: int, _value: int) -> bool:
         pc = self.fast.reg(fastuc.UC_RIP)
@@ -458,15 +531,20 @@ class Machine:
 
     def _run_loop(self) -> None:
         pc = self.entry
-        try:
-            self.uc.emu_start(pc, END_ADDR)
-        except UcError as e:
-            if self._stop_error is not None:
-                raise self._stop_error from None
-            if self.fault is not None or self.kernel.exited:
-                return  # the program had ended: whatever Unicorn says after that is not its
-            self._uc_error(e)
-            return
+        while True:
+            try:
+                self.uc.emu_start(pc, END_ADDR)
+            except UcError as e:
+                if self._stop_error is not None:
+                    raise self._stop_error from None
+                if self.fault is not None or self.kernel.exited:
+                    return  # the program had ended: whatever Unicorn says after that is not its
+                self._uc_error(e)
+                return
+            if self._restart is None or self._stop_error is not None or self._interrupt:
+                break
+            pc = self._restart[0]
+            self._hook_new_vex()
         if self._stop_error is not None:
             raise self._stop_error
         if self._interrupt:

@@ -166,7 +166,7 @@ class MathCalls:
         """libmvec (`_ZGVbN2v_exp`...): argument k in xmm k, one value per lane."""
         rec, sh = self.rec, self.rec.sh
         w, lanes = WIDTH[prec[0]], int(prec[1:])
-        raws = [self.fast.xmm_bytes(i) for i in range(nargs)]
+        raws = [self._vector_reg(i, w * lanes) for i in range(nargs)]
         nodes, values = [], []
         for j in range(lanes):
             o = j * w
@@ -180,10 +180,14 @@ class MathCalls:
             return
         rec.suppress = Call(fn, prec, addr, ret, rsp, nodes, values, (0, 0))
 
+    def _vector_reg(self, i: int, n: int) -> bytes:
+        """xmm i, or ymm i (16 more bytes, kept by the machine's VEX unit) for 32 bytes."""
+        return self.fast.xmm_bytes(i) if n <= 16 else self.rec.m.vex.vec(i, n)
+
     def _finish_vector(self, call: Call, op: int) -> None:
         rec, sh = self.rec, self.rec.sh
         w = WIDTH[call.prec[0]]
-        raw = self.fast.xmm_bytes(0)
+        raw = self._vector_reg(0, w * len(call.nodes))
         for j, (ns, xs) in enumerate(zip(call.nodes, call.values, strict=True)):
             o = j * w
             r = value_of(raw, o, w)

@@ -81,6 +81,10 @@ class Recorder:
 
         machine.mem.on_overwrite.append(overwritten)
         machine.kernel.on_output = self._output
+        # VEX instructions run in the machine's executor; their derivatives follow there.
+        from revad_emu.isa.avx import VexAD
+
+        machine.vex.listener = VexAD(self)
         machine.kernel.on_copy = lambda src, dst, n: self.sh.copy(src, dst, n)
 
     def _init_python(self) -> None:
@@ -408,7 +412,8 @@ class Recorder:
     def _build(self, addr: int, size: int):
         code = self.fast.mem(addr, size) or b""
         insn = self.dec.decode(code, addr)
-        if insn is None or self._in_request(addr):
+        if insn is None or self._in_request(addr) or _is_vex(code):
+            # (VEX: executed and differentiated by machine.vex and isa/avx.py)
             h: Callable[[], None] | bool = False
         elif (spec := self.math.spec_at(addr)) is not None:
             h = self.math.entry_handler(addr, *spec)
@@ -528,6 +533,12 @@ _MXCSR_WRITERS = frozenset({"ldmxcsr", "fxrstor", "fxrstor64", "xrstor", "xrstor
                             "xrstors64"})
 
 _copysign = math.copysign
+
+
+def _is_vex(code: bytes) -> bool:
+    from revad_emu.machine import vex_kind
+
+    return vex_kind(code) == "VEX"
 
 
 def same(v: float, tv: float) -> bool:

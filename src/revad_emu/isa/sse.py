@@ -316,6 +316,19 @@ def _flush(v: float, w: int) -> float:
     return math.copysign(0.0, v) if v and abs(v) < _FLT_MIN[w] else v
 
 
+def rounding_constant(x: float, c: float, w: int) -> str | None:
+    """Is `active x ± passive c` a rounding idiom? x + 1.5*2^52 keeps only round(x): a step
+    function, derivative 0 (how glibc's exp/sin and gcc's inline rint round): "magic".
+    Any other constant so large that x's fraction is gone: "huge" (worth a warning).
+    Shared by the SSE and VEX (isa/avx.py) add/sub rules."""
+    ac = abs(c)
+    magic = math.frexp(ac)[0] in (0.5, 0.75)  # 2^k or 1.5*2^k constants
+    big = (2.0 ** 40 if w == 8 else 2.0 ** 21) if magic else (2.0 ** 52 if w == 8 else 2.0 ** 23)
+    if ac >= big and abs(x) * 1048576.0 < ac:
+        return "magic" if magic else "huge"
+    return None
+
+
 def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
     """addsd/mulss/addpd & co.: operands read in one C call, lane results computed here."""
     rule, pyop, code = BINARY[op], PYOPS[op], op_code(op)
@@ -325,8 +338,6 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
     # x + 1.5*2^52 (float: 1.5*2^23) rounds x to an integer: glibc's exp, sin, rint use it,
     # and the tape must see a step function there, not the identity (docs/derivatives.md).
     absorbs = op in ("add", "sub")
-    big = 2.0 ** 52 if w == 8 else 2.0 ** 23  # ulp(C) >= 1: x's fraction is gone
-    big_magic = 2.0 ** 40 if w == 8 else 2.0 ** 21  # 2^k or 1.5*2^k constants
 
     def b(rec, insn):
         d, s = insn.ops[0], insn.ops[1]
@@ -373,13 +384,9 @@ def scalar_binop(op: str, w: int, fallback, lanes: int = 1):
                 return
             if absorbs and (not na or not nb):
                 x, c = (a, bv) if na else (bv, a)
-                ac = abs(c)
-                magic = math.frexp(ac)[0] in (0.5, 0.75)
-                if (ac >= big_magic if magic else ac >= big) and abs(x) * 1048576.0 < ac:
-                    # x + 1.5*2^52 keeps only round(x): a step function, derivative 0 (this is
-                    # how glibc's exp/sin and gcc's inline rint round). Any other huge
-                    # constant is unusual enough to mention.
-                    if not magic:
+                kind = rounding_constant(x, c, w)
+                if kind is not None:
+                    if kind == "huge":
                         rec.warn(addr, "rounding", "an active value is added to a constant so "
                                  "large that its fraction is rounded away; treated as a step "
                                  "function (derivative 0)")

@@ -1,4 +1,4 @@
-/* A double loop compiled with AVX2/FMA: the emulator must refuse it with a clear message. */
+/* A double loop: with AVX2/FMA it must run as natively; with AVX-512 stop clearly. */
 #include <stdio.h>
 
 __attribute__((noinline)) void fma_loop(double *y, const double *x, double a, int n)
