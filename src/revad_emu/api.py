@@ -29,12 +29,19 @@ class Emulator:
 
     `argv` are the program's arguments after argv[0]; `stdin` is the bytes it reads (None:
     the host's standard input); `allow_write` lists directories the program may write into.
+    `inputs`/`outputs` choose values from outside the program (selectors such as "parsed",
+    "printed", "x[3]:double", "f#0:arg1", "0x4040a0:double[2]"; see revad_emu.outside.spec);
+    they combine with marks compiled into it. A malformed selector raises SelectorError.
     """
 
     def __init__(self, path: str | os.PathLike, argv: Sequence[str] | None = None,
                  env: dict[str, str] | None = None, stdin: bytes | None = b"", *,
                  allow_write: Sequence[str | os.PathLike] = (),
-                 max_instructions: int | None = None):
+                 max_instructions: int | None = None,
+                 inputs: Sequence[str] = (), outputs: Sequence[str] = ()):
+        from revad_emu.outside import parse_all
+
+        self.selectors = parse_all(inputs, outputs)
         self.path = os.fspath(path)
         self.argv = [str(a) for a in (argv or [])]
         self.env = env
