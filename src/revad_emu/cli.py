@@ -38,9 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="stop with an error where a derivative would be dropped (bit tricks, "
                         "unsupported instructions on active values)")
-    p.add_argument("--format", choices=("table", "json", "npy"), default="table",
-                   help="report format (table on stderr by default; json/npy need -o)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report here")
+    p.add_argument("--input", action="append", default=[], metavar="SPEC", dest="inputs",
+                   help="mark values of an unmodified program as inputs (repeatable): parsed"
+                        "[:N[-M]], SYMBOL[N][:TYPE], FUNC[#N]:argK|arg[K]|ret|*argK[N][:TYPE], "
+                        "0xADDR:TYPE[N]")
+    p.add_argument("--output", action="append", default=[], metavar="SPEC", dest="outputs",
+                   help="mark values as outputs (repeatable): printed[:N[-M]], SYMBOL..., "
+                        "FUNC[#N]:ret|argK|*argK[N][:TYPE], 0xADDR:TYPE[N]")
+    p.add_argument("--format", choices=("table", "json", "npy", "csv"), default="table",
+                   help="report format (table on stderr by default; json/npy/csv need -o)")
+    p.add_argument("-o", "--report", metavar="FILE", help="write the report here")
     p.add_argument("--tape", metavar="FILE.npz", help="save the recorded tape")
     p.add_argument("--record", metavar="DIR",
                    help="also write Derivgrind-format tape files (dg-tape, dg-input-indices, "
@@ -104,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         except RevadError as e:
             sys.stderr.write(f"revad-emu: error: {e}\n")
             return e.exit_status
-    if args.format != "table" and not args.output:
+    if args.format != "table" and not args.report:
         sys.stderr.write(f"revad-emu: error: --format {args.format} needs -o FILE\n")
         return 2
     if not args.prog:
@@ -140,7 +147,8 @@ def _run(args) -> int:
         except OSError as e:
             raise RevadError(f"--stdin {args.stdin}: {e.strerror}") from None
     emu = Emulator(args.prog, args.args, dict(os.environ), stdin=stdin,
-                   allow_write=args.allow_write, max_instructions=args.max_instructions)
+                   allow_write=args.allow_write, max_instructions=args.max_instructions,
+                   inputs=args.inputs, outputs=args.outputs)
     tty = [fd for fd in (0, 1, 2) if os.isatty(fd)]
     if args.stdin:
         tty = [fd for fd in tty if fd != 0]
@@ -156,7 +164,7 @@ def _run(args) -> int:
             res = rec.run_result
     finally:
         progress.done()
-    if rec is not None and (rec.inputs or rec.outputs or args.output or args.tape):
+    if rec is not None and (rec.inputs or rec.outputs or args.report or args.tape):
         _report(args, rec)
     if args.verbose:
         sys.stderr.write(f"revad-emu: {res.instructions} instructions in {res.seconds:.2f} s, "
@@ -185,12 +193,15 @@ def _report(args, rec) -> None:
         os.makedirs(args.record, exist_ok=True)
         rec.tape.write_derivgrind(args.record)
     if args.format == "json":
-        with open(args.output, "w") as f:
+        with open(args.report, "w") as f:
             f.write(report.dumps(report.to_json(rec, J)) + "\n")
     elif args.format == "npy":
-        np.save(args.output, J)
-    elif args.output:
-        with open(args.output, "w") as f:
+        np.save(args.report, J)
+    elif args.format == "csv":
+        with open(args.report, "w", newline="") as f:
+            f.write(report.to_csv(rec, J))
+    elif args.report:
+        with open(args.report, "w") as f:
             f.write(report.table(rec, J) + "\n")
     if args.format == "table" or args.verbose:
         sys.stderr.write(report.table(rec, J) + "\n")
@@ -232,15 +243,16 @@ def _from_tape(args) -> int:
             res = sweep.jacobian(tape)
     except ValueError as e:
         raise RevadError(f"{e} (tape has {n_in} inputs, {n_out} outputs)") from None
-    if args.format == "npy" and args.output:
-        np.save(args.output, res)
+    if args.format == "npy" and args.report:
+        np.save(args.report, res)
     elif args.format == "json":
         text = json.dumps(np.asarray(res).tolist())
-        if args.output:
-            with open(args.output, "w") as f:
+        if args.report:
+            with open(args.report, "w") as f:
                 f.write(text + "\n")
         else:
             print(text)
     else:
-        np.savetxt(args.output or sys.stdout, np.atleast_2d(res), fmt="%.17g")
+        np.savetxt(args.report or sys.stdout, np.atleast_2d(res), fmt="%.17g",
+                   delimiter="," if args.format == "csv" else " ")
     return 0

@@ -98,7 +98,8 @@ class Outside:
         if main is None:
             raise SelectorError(f"{m.path}: cannot find main (no symbol, and _start does not "
                                 "pass it in rdi); outside selectors need it")
-        self.fast.hook_code(self._guard(self._at_main), main, main)
+        self._again: tuple[int, int] | None = None
+        self._on_entry(main, self._at_main)
         self._main = main
 
     # -- checks that need only the program file -----------------------------------------
@@ -283,8 +284,18 @@ class Outside:
             lst = self._entries[addr] = []
 
             def dispatch(a: int) -> None:
+                rsp = self.fast.gpr(RSP)
+                if self._again == (a, rsp):
+                    self._again = None  # the restart below: done already
+                    return
+                hooked = self.rec.hooked
                 for f in lst:
                     f(a)
+                if self.rec.hooked and not hooked:
+                    # The first input installed the recorder's code hook, but the block
+                    # running now was translated without it: start the block again.
+                    self._again = (a, rsp)
+                    self.fast.set_reg(fastuc.UC_RIP, a)
 
             self.fast.hook_code(self._guard(dispatch), addr, addr)
         lst.append(fn)
