@@ -69,9 +69,11 @@ def table(rec, J: np.ndarray, max_cols: int = 8) -> str:
                      "REVAD_OUTPUT)")
         return "\n".join(lines)
     w_name = max(len(f"{n} = {v:.6g}") for n, v in outs)
+    short = _legend(lines, "input", "x", ins)
     for c0 in range(0, len(ins), max_cols):
         cols = ins[c0:c0 + max_cols]
-        heads = [f"d/d {n} ({v:.6g})" for n, v in cols]
+        heads = [f"d/d x{c0 + j}" if short else f"d/d {n} ({v:.6g})"
+                 for j, (n, v) in enumerate(cols)]
         cw = max(14, *(len(h) for h in heads))
         lines.append(" " * (w_name + 2) + "".join(h.rjust(cw + 1) for h in heads))
         for i, (n, v) in enumerate(outs):
@@ -90,9 +92,10 @@ def _transposed(rec, J: np.ndarray, max_cols: int) -> str:
              f"recorded in {rec.stats.get('record_seconds', 0.0):.3f} s "
              "(transposed: one line per input)"]
     w_name = max(len(f"{n} = {v:.6g}") for n, v in ins)
+    short = _legend(lines, "output", "y", outs)
     for c0 in range(0, len(outs), max_cols):
         cols = outs[c0:c0 + max_cols]
-        heads = [f"d {n} ({v:.6g})" for n, v in cols]
+        heads = [f"d y{c0 + i}" if short else f"d {n} ({v:.6g})" for i, (n, v) in enumerate(cols)]
         cw = max(14, *(len(h) for h in heads))
         lines.append(" " * (w_name + 4) + "".join(h.rjust(cw + 1) for h in heads))
         for j, (n, v) in enumerate(ins):
@@ -101,3 +104,14 @@ def _transposed(rec, J: np.ndarray, max_cols: int) -> str:
     for w in rec.warnings:
         lines.append(f"revad-emu: warning: {w}")
     return "\n".join(lines)
+
+
+def _legend(lines: list[str], what: str, letter: str, marks, width: int = 24) -> bool:
+    """Column headers too long to read side by side (outside selectors name values after
+    their text and origin): add a legend `x0 = name = value` and head the columns x0, x1..."""
+    if all(len(n) <= width for n, _ in marks):
+        return False
+    for k, (n, v) in enumerate(marks):
+        lines.append(f"  {letter}{k} = {n} = {v:.17g}")
+    lines.insert(len(lines) - len(marks), f"  {what}s:")
+    return True

@@ -120,7 +120,7 @@ class Outside:
         return a, size
 
     def _missing(self, sel: Selector, where: str = "the program") -> SelectorError:
-        if self.stripped and not self.m.exe.interp:
+        if self.stripped and (sel.kind == "symbol" or not self.m.exe.interp):
             return SelectorError(f"{sel.flag}: {self.m.path} is stripped (no symbol table), so "
                                  f"{sel.name!r} cannot be found; select raw addresses with "
                                  "0xADDR:TYPE[N]")
