@@ -315,3 +315,32 @@ def test_compiled_and_python_recorders_agree(monkeypatch, tmp_path):
         out.append(Emulator(exe, ["0.3"], inputs=["gain", "step:arg1", "smooth:arg0"],
                             outputs=["printed", "smooth:*arg0[2]", "lstep:ret"]).record())
     test_compiled.assert_same(*out)
+
+
+@pytest.mark.parametrize("static", [False, True], ids=["dyn", "static"])
+def test_precisions_hex_and_strings(static):
+    """strtof/strtold/sscanf %Lf inputs; %a, %La, %Lg outputs; a string never printed."""
+    exe = build("outside/formats.c", ("-O2",), static=static)
+    rec = Emulator(exe, ["1.5", "2.5"], inputs=["parsed"], outputs=["printed"]).record()
+    assert rec.stdout == run_native(exe, ["1.5", "2.5"]).stdout
+    assert rec.input_names == ["parsed[0]=1.5 (argv[1])", "parsed[1]=2.5 (argv[2])",
+                               "parsed[2]=1.5 (argv[1])", "parsed[3]=0.125 (string)"]
+    assert rec.output_names == [
+        'printed[0]="0x1.2p+1" (stdout line 1)', 'printed[1]="0xc.8p-1" (stdout line 1)',
+        'printed[2]="0.9375" (stdout line 2)', 'printed[3]="2.25" (stdout line 2)',
+        'printed[4]="3.750e+00" (string)']
+    x, y, t = 1.5, 2.5, 0.125
+    J = [[2 * x, 0, 0, 0], [0, 2 * y, 0, 0], [0, 3 * t, 0, 3 * y], [0, 0, 2 * x, 0],
+         [y, x, 0, 0]]
+    np.testing.assert_allclose(rec.jacobian(), J, rtol=1e-15)
+
+
+def test_arg_any_class_needs_dwarf(funcs, tmp_path, capsys):
+    nodebug = tmp_path / "funcs_nodebug"
+    subprocess.run(["strip", "--strip-debug", "-o", str(nodebug), str(funcs)], check=True)
+    assert cli_main(["--input", "smooth:arg[2]", str(nodebug), "0.3"]) == 2
+    assert "needs DWARF" in capsys.readouterr().err
+    with_dwarf = Emulator(funcs, ["0.3"], inputs=["smooth:arg[2]"], outputs=["result"]).record()
+    by_fp_index = Emulator(funcs, ["0.3"], inputs=["smooth:arg0"], outputs=["result"]).record()
+    assert with_dwarf.input_names == ["smooth#0:arg[2]"]
+    np.testing.assert_array_equal(with_dwarf.jacobian(), by_fp_index.jacobian())

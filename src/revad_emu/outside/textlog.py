@@ -88,7 +88,7 @@ class TextLog:
             self._stream(self.writes, path).data += data
 
     def origin(self, nptr: int, text: bytes) -> str:
-        """'argv[1]', 'stdin line 3', 'data.txt line 2', or 'text' for a number in memory
+        """'argv[1]', 'stdin line 3', 'data.txt line 2', or "string" for a number in memory
         that came from none of them (a string literal, a computed string)."""
         for k, (lo, hi) in enumerate(self.argv_ranges):
             if lo <= nptr < hi:
@@ -104,7 +104,7 @@ class TextLog:
         for k, a in enumerate(self.argv):
             if k and text in a:
                 return f"argv[{k}]"
-        return "text"
+        return "string"
 
     def destination(self, label: str | None, text: bytes) -> str:
         """'stdout line 2' for printed text; 'string' if it never left the program."""
