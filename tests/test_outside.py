@@ -285,6 +285,8 @@ def test_stripped_raw_addresses(funcs, tmp_path):
     (["--input", "parsed:5", "--output", "result"], "the program parsed 1 floating-point"),
     (["--input", "step#9:arg0", "--output", "result"], "step was called 5 time"),
     (["--input", "what?"], "cannot parse selector"),
+    (["--output", "report.json"], "-o/--report FILE"),
+    (["--output", "sin:ret"], "math-library function"),
 ])
 def test_bad_selectors_are_usage_errors(funcs, capsys, args, message):
     assert cli_main([*args, str(funcs), "0.3"]) == 2

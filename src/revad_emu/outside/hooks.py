@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from revad_emu import fastuc
 from revad_emu.elf import _sections
+from revad_emu.libm import SYMBOLS as MATH_SYMBOLS
 from revad_emu.outside import libc
 from revad_emu.outside.dwarf import Dwarf, FuncInfo, dwarf_of
 from revad_emu.outside.spec import TYPES, Selector, SelectorError
@@ -141,6 +142,11 @@ class Outside:
             if sel.kind == "symbol":
                 self._resolve_symbol(sel)
             elif sel.kind in ("arg", "argany", "ret", "ptr"):
+                if sel.name in MATH_SYMBOLS:
+                    raise SelectorError(
+                        f"{sel.flag}: {sel.name} is a math-library function, which revad_emu "
+                        "already differentiates at its calls; select the values its caller "
+                        "passes or receives instead")
                 found = self._exe_symbol(sel.name)
                 if found is None and not exe.interp:
                     raise self._missing(sel)
@@ -548,7 +554,8 @@ class Outside:
         if sel.kind in ("arg", "argany", "ret", "ptr"):
             n = sum(c for a, c in self.calls.items()
                     if a == self._safe_address(sel))
-            return f"{sel.flag} matched nothing: {sel.name} was called {n} time(s)"
+            hint = " (if the compiler inlined it, no call is left to catch)" if not n else ""
+            return f"{sel.flag} matched nothing: {sel.name} was called {n} time(s){hint}"
         return f"{sel.flag} matched nothing"
 
     def _safe_address(self, sel: Selector) -> int | None:

@@ -101,6 +101,9 @@ def parse(text: str, is_input: bool) -> Selector:
     if not s:
         raise SelectorError("empty selector")
     role = "input" if is_input else "output"
+    if not is_input and s.lower().endswith((".json", ".npy", ".csv", ".txt")):
+        raise SelectorError(f"--output {s}: --output selects values now; write the report to "
+                            "a file with -o/--report FILE")
     m = re.fullmatch(rf"(parsed|printed)(?::{_RANGE})?", s)
     if m:
         kind = m.group(1)
