@@ -179,9 +179,33 @@ def test_fortran_read_write(static):
                                                            "argv[1])"]
     assert [n.rsplit(" (", 1)[1] for n in rec.output_names] == [
         "stdout line 1)", "stdout line 2)", "stdout line 3)"]
+    assert rec.output_names[0] == 'printed[0]="1.250000" (stdout line 1)'  # as written
     x, y, z = 2.0, 0.5, 0.25
     J = [[y, x, 1], [math.cos(x) * z, 0, math.sin(x)], [0, 1 / z, -y / z**2]]
     np.testing.assert_allclose(rec.jacobian(), J, rtol=1e-12)
+
+
+@pytest.mark.skipif(not have("gfortran"), reason="gfortran is needed")
+def test_cli_fortran_csv(tmp_path, capfd):
+    """The issue's command line, on a Fortran program, with the CSV report."""
+    try:
+        exe = build("outside/fortran_io.f90", ("-O2",), libs=())
+    except RuntimeError as e:
+        pytest.skip(f"cannot build: {e}")
+    (tmp_path / "in.txt").write_text("2.0 0.5\n")
+    rep = tmp_path / "j.csv"
+    assert cli_main(["--input", "parsed", "--output", "printed", "--stdin",
+                     str(tmp_path / "in.txt"), "--format", "csv", "--report", str(rep),
+                     str(exe), "0.25"]) == 0
+    assert capfd.readouterr().out.split() == ["1.250000", "0.22732435670642043",
+                                               "2.000000E+00"]
+    import csv
+
+    rows = list(csv.reader(rep.open()))
+    J = np.array([[float(v) for v in r[2:]] for r in rows[2:]])
+    x, y, z = 2.0, 0.5, 0.25
+    np.testing.assert_allclose(J, [[y, x, 1], [math.cos(x) * z, 0, math.sin(x)],
+                                   [0, 1 / z, -y / z**2]], rtol=1e-12)
 
 
 # -- globals, function arguments/results, pointers, raw addresses --------------------------

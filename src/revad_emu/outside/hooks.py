@@ -534,7 +534,7 @@ class Outside:
         outs = self.rec.outputs
         for p in self.printed:
             text = p.text if p.text else f"{p.value:g}".encode()
-            where = self.log.destination(p.label, text)
+            where, text = self.log.destination(p.label, text)
             _old, node, value = outs[p.index]
             outs[p.index] = (f'printed[{p.k}]="{text.decode(errors="replace")}" ({where})',
                              node, value)

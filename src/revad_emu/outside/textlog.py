@@ -32,20 +32,21 @@ class Stream:
         self.cursor = 0
         self.last = 0  # order of the latest read/write (most recent wins ties)
 
-    def find(self, text: bytes) -> int:
-        """Position of `text` at or after the cursor (or the first number token equal to it
-        in value: libgfortran rewrites 1.5d0 as 1.5e0 before converting); -1 if absent."""
+    def find(self, text: bytes) -> tuple[int, bytes]:
+        """Position and text of `text` at or after the cursor, or of the first number token
+        equal to it in value (libgfortran rewrites 1.5d0 as 1.5e0 before converting, and
+        edits what snprintf made before writing it); (-1, b"") if absent."""
         i = self.data.find(text, self.cursor)
         if i >= 0:
-            return i
+            return i, text
         want = _as_float(text)
         if want is None:
-            return -1
+            return -1, b""
         for m in _NUMBER.finditer(self.data, self.cursor):
             v = _as_float(m.group())
             if v is not None and (v == want or (v != v and want != want)):
-                return m.start()
-        return -1
+                return m.start(), m.group()
+        return -1, b""
 
     def take(self, pos: int, n: int) -> int:
         """Advance past a match; return its 1-based line number."""
@@ -95,28 +96,29 @@ class TextLog:
                 return f"argv[{k}]"
         best = None
         for s in self.reads.values():
-            pos = s.find(text)
+            pos, found = s.find(text)
             if pos >= 0 and (best is None or s.last > best[0].last):
-                best = (s, pos)
+                best = (s, pos, found)
         if best is not None:
-            s, pos = best
-            return f"{s.label} line {s.take(pos, len(text))}"
+            s, pos, found = best
+            return f"{s.label} line {s.take(pos, len(found))}"
         for k, a in enumerate(self.argv):
             if k and text in a:
                 return f"argv[{k}]"
         return "string"
 
-    def destination(self, label: str | None, text: bytes) -> str:
-        """'stdout line 2' for printed text; 'string' if it never left the program."""
+    def destination(self, label: str | None, text: bytes) -> tuple[str, bytes]:
+        """('stdout line 2', the text as written there) for printed text; ('string', text)
+        if it never left the program."""
         order = [label] if label in self.writes else []
         order += [k for k in ("stdout", "stderr") if k in self.writes and k != label]
         order += [k for k in self.writes if k not in order]
         for k in order:
             s = self.writes[k]
-            pos = s.find(text) if text else -1
+            pos, found = s.find(text) if text else (-1, b"")
             if pos >= 0:
-                return f"{s.label} line {s.take(pos, len(text))}"
-        return "string"
+                return f"{s.label} line {s.take(pos, len(found))}", found
+        return "string", text
 
 
 def number_text(raw: bytes) -> bytes:
