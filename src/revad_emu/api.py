@@ -36,7 +36,10 @@ class Emulator:
     ones, the program itself and what the dynamic loader needs (None: any file the user can
     read, as a native run). Paths, arguments and the environment may be str or bytes (bytes
     reach the program as they are); wrong types and values raise TypeError/ValueError here
-    (see `arguments`).
+    (see `arguments`). `inputs`/`outputs` choose values from outside the program (selectors
+    such as "parsed", "printed", "x[3]:double", "f#0:arg1", "0x4040a0:double[2]"; see
+    revad_emu.outside.spec); they combine with marks compiled into it. A malformed selector
+    raises SelectorError.
     """
 
     def __init__(self, path: str | bytes | os.PathLike,
@@ -45,7 +48,11 @@ class Emulator:
                  stdin: bytes | bytearray | memoryview | None = b"", *,
                  allow_write: str | os.PathLike | Sequence[str | os.PathLike] = (),
                  allow_read: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
-                 max_instructions: int | None = None):
+                 max_instructions: int | None = None,
+                 inputs: Sequence[str] = (), outputs: Sequence[str] = ()):
+        from revad_emu.outside import parse_all
+
+        self.selectors = parse_all(inputs, outputs)
         self.path = arguments.program_path(path)
         self.argv = arguments.argv_list(argv)
         self.env = arguments.environment(env)

@@ -65,9 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true",
                    help="stop with an error where a derivative would be dropped (bit tricks, "
                         "unsupported instructions on active values)")
-    p.add_argument("--format", choices=("table", "json", "npy"), default="table",
-                   help="report format (table on stderr by default; json/npy need -o)")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report here")
+    p.add_argument("--input", action="append", default=[], metavar="SPEC", dest="inputs",
+                   help="mark values of an unmodified program as inputs (repeatable): parsed"
+                        "[:N[-M]], SYMBOL[N][:TYPE], FUNC[#N]:argK|arg[K]|ret|*argK[N][:TYPE], "
+                        "0xADDR:TYPE[N]")
+    p.add_argument("--output", action="append", default=[], metavar="SPEC", dest="outputs",
+                   help="mark values as outputs (repeatable): printed[:N[-M]], SYMBOL..., "
+                        "FUNC[#N]:ret|argK|*argK[N][:TYPE], 0xADDR:TYPE[N]")
+    p.add_argument("--format", choices=("table", "json", "npy", "csv"), default="table",
+                   help="report format (table on stderr by default; json/npy/csv need -o)")
+    p.add_argument("-o", "--report", metavar="FILE", help="write the report here")
     p.add_argument("--tape", metavar="FILE.npz", help="save the recorded tape")
     p.add_argument("--record", metavar="DIR",
                    help="also write Derivgrind-format tape files (dg-tape, dg-input-indices, "
@@ -151,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
 
 _RUN_ONLY = (("stdin", "--stdin"), ("tape", "--tape"), ("record", "--record"),
              ("no_ad", "--no-ad"), ("strict", "--strict"), ("allow_write", "--allow-write"),
-             ("max_instructions", "--max-instructions"))
+             ("max_instructions", "--max-instructions"), ("allow_read", "--allow-read"),
+             ("no_read", "--no-read"), ("inputs", "--input"), ("outputs", "--output"))
 
 
 def _check_usage(args) -> None:
@@ -169,16 +177,16 @@ def _check_usage(args) -> None:
             if getattr(args, flag):
                 raise UsageError(f"--{flag} needs --from-tape FILE (a run reports the full "
                                  "Jacobian; save it with --tape to sweep it again)")
-        if args.format != "table" and not args.output:
+        if args.format != "table" and not args.report:
             raise UsageError(f"--format {args.format} needs -o FILE")
         if not args.prog:
             raise UsageError("PROG is required")
         if args.no_ad:
             for value, flag in ((args.tape, "--tape"), (args.record, "--record"),
-                                (args.output, "-o")):
+                                (args.report, "-o")):
                 if value:
                     raise UsageError(f"{flag} needs a recording; drop --no-ad")
-    for value, flag in ((args.output, "-o"), (args.tape, "--tape")):
+    for value, flag in ((args.report, "-o"), (args.tape, "--tape")):
         if value:
             check_output_file(value, flag)
     if args.record:
@@ -222,7 +230,8 @@ def _run(args) -> int:
     emu = Emulator(args.prog, args.args, dict(os.environ), stdin=stdin,
                    allow_write=args.allow_write,
                    allow_read=args.allow_read or ([] if args.no_read else None),
-                   max_instructions=args.max_instructions)
+                   max_instructions=args.max_instructions,
+                   inputs=args.inputs, outputs=args.reports)
     tty = [fd for fd in (0, 1, 2) if os.isatty(fd)]
     if args.stdin:
         tty = [fd for fd in tty if fd != 0]
@@ -238,7 +247,7 @@ def _run(args) -> int:
             res = rec.run_result
     finally:
         progress.done()
-    if rec is not None and (rec.inputs or rec.outputs or args.output or args.tape):
+    if rec is not None and (rec.inputs or rec.outputs or args.report or args.tape):
         try:
             _report(args, rec)
         except OSError as e:  # paths were checked before the run; the disk may still fail
@@ -270,12 +279,15 @@ def _report(args, rec) -> None:
         os.makedirs(args.record, exist_ok=True)
         rec.tape.write_derivgrind(args.record)
     if args.format == "json":
-        with open(args.output, "w") as f:
+        with open(args.report, "w") as f:
             f.write(report.dumps(report.to_json(rec, J)) + "\n")
     elif args.format == "npy":
-        np.save(args.output, J)
-    elif args.output:
-        with open(args.output, "w") as f:
+        np.save(args.report, J)
+    elif args.format == "csv":
+        with open(args.report, "w", newline="") as f:
+            f.write(report.to_csv(rec, J))
+    elif args.report:
+        with open(args.report, "w") as f:
             f.write(report.table(rec, J) + "\n")
     if args.format == "table" or args.verbose:
         sys.stderr.write(report.table(rec, J) + "\n")
@@ -341,15 +353,16 @@ def _from_tape(args) -> int:
             res = sweep.jacobian(tape)
     except ValueError as e:
         raise UsageError(f"{e} (tape has {n_in} inputs, {n_out} outputs)") from None
-    if args.format == "npy" and args.output:
-        np.save(args.output, res)
+    if args.format == "npy" and args.report:
+        np.save(args.report, res)
     elif args.format == "json":
         text = json.dumps(np.asarray(res).tolist())
-        if args.output:
-            with open(args.output, "w") as f:
+        if args.report:
+            with open(args.report, "w") as f:
                 f.write(text + "\n")
         else:
             print(text)
     else:
-        np.savetxt(args.output or sys.stdout, np.atleast_2d(res), fmt="%.17g")
+        np.savetxt(args.report or sys.stdout, np.atleast_2d(res), fmt="%.17g",
+                   delimiter="," if args.format == "csv" else " ")
     return 0

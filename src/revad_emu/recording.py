@@ -70,10 +70,17 @@ def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr
     rec = Recorder(m, strict=strict)
     reqs = ClientRequests(rec, dg_mode=dg_mode)
     m.enable_client_requests(reqs)
+    outside = None
+    if emu.selectors:
+        from revad_emu.outside.hooks import Outside
+
+        outside = Outside(rec, emu.selectors)
     t0 = time.perf_counter()
     st = m.run()
     rec.flush()
     reqs.finish()
+    if outside is not None:
+        outside.finish()
     record_seconds = time.perf_counter() - t0
     meta = {"program": m.path, "argv": m.argv, "sha256": m.exe.sha256,
             "exit_code": m.exit_code, "instructions": st.instructions}

@@ -35,9 +35,31 @@ def dumps(report: dict) -> str:
     return json.dumps(report, indent=1)
 
 
+def to_csv(rec, J: np.ndarray) -> str:
+    """One row per output: its name, its value, then d output / d input for every input
+    (the header row names the inputs). For spreadsheets and scripts."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["output", "value", *(n for n, _ in rec.inputs)])
+    w.writerow(["(input value)", "", *(repr(float(v)) for _, v in rec.inputs)])
+    J = np.asarray(J).reshape(len(rec.outputs), len(rec.inputs))
+    for i, (n, v) in enumerate(rec.outputs):
+        w.writerow([n, repr(float(v)), *(repr(float(x)) for x in J[i])])
+    return buf.getvalue()
+
+
 def table(rec, J: np.ndarray, max_cols: int = 8) -> str:
-    """Outputs × inputs with names and values; wide Jacobians are shown in column blocks."""
+    """Outputs × inputs with names and values; wide Jacobians are shown in column blocks.
+
+    With more inputs than fit in one block and fewer outputs than inputs (a program reading
+    100 numbers and printing 3), the table is transposed: one line per input, so it stays
+    readable however many inputs there are."""
     ins, outs = rec.inputs, rec.outputs
+    if len(ins) > max_cols and len(outs) < len(ins):
+        return _transposed(rec, np.asarray(J).reshape(len(outs), len(ins)), max_cols)
     lines = [f"revad-emu: {len(outs)} output(s) × {len(ins)} input(s), "
              f"{rec.stats.get('tape_nodes', 0)} tape nodes, "
              f"{rec.stats.get('instructions', 0)} instructions, "
@@ -47,9 +69,11 @@ def table(rec, J: np.ndarray, max_cols: int = 8) -> str:
                      "REVAD_OUTPUT)")
         return "\n".join(lines)
     w_name = max(len(f"{n} = {v:.6g}") for n, v in outs)
+    short = _legend(lines, "input", "x", ins)
     for c0 in range(0, len(ins), max_cols):
         cols = ins[c0:c0 + max_cols]
-        heads = [f"d/d {n} ({v:.6g})" for n, v in cols]
+        heads = [f"d/d x{c0 + j}" if short else f"d/d {n} ({v:.6g})"
+                 for j, (n, v) in enumerate(cols)]
         cw = max(14, *(len(h) for h in heads))
         lines.append(" " * (w_name + 2) + "".join(h.rjust(cw + 1) for h in heads))
         for i, (n, v) in enumerate(outs):
@@ -67,3 +91,36 @@ def incomplete_line(places: int) -> str:
     """The last line of a table whose derivatives some warning dropped."""
     return (f"revad-emu: INCOMPLETE: {places} place{'s' if places != 1 else ''} dropped "
             "derivatives (see the warnings above); the numbers above are incomplete")
+
+
+def _transposed(rec, J: np.ndarray, max_cols: int) -> str:
+    ins, outs = rec.inputs, rec.outputs
+    lines = [f"revad-emu: {len(outs)} output(s) × {len(ins)} input(s), "
+             f"{rec.stats.get('tape_nodes', 0)} tape nodes, "
+             f"{rec.stats.get('instructions', 0)} instructions, "
+             f"recorded in {rec.stats.get('record_seconds', 0.0):.3f} s "
+             "(transposed: one line per input)"]
+    w_name = max(len(f"{n} = {v:.6g}") for n, v in ins)
+    short = _legend(lines, "output", "y", outs)
+    for c0 in range(0, len(outs), max_cols):
+        cols = outs[c0:c0 + max_cols]
+        heads = [f"d y{c0 + i}" if short else f"d {n} ({v:.6g})" for i, (n, v) in enumerate(cols)]
+        cw = max(14, *(len(h) for h in heads))
+        lines.append(" " * (w_name + 4) + "".join(h.rjust(cw + 1) for h in heads))
+        for j, (n, v) in enumerate(ins):
+            row = "".join(f"{J[c0 + i, j]:.8g}".rjust(cw + 1) for i in range(len(cols)))
+            lines.append(f"  /d {f'{n} = {v:.6g}'.ljust(w_name)}{row}")
+    for w in rec.warnings:
+        lines.append(f"revad-emu: warning: {w}")
+    return "\n".join(lines)
+
+
+def _legend(lines: list[str], what: str, letter: str, marks, width: int = 24) -> bool:
+    """Column headers too long to read side by side (outside selectors name values after
+    their text and origin): add a legend `x0 = name = value` and head the columns x0, x1..."""
+    if all(len(n) <= width for n, _ in marks):
+        return False
+    for k, (n, v) in enumerate(marks):
+        lines.append(f"  {letter}{k} = {n} = {v:.17g}")
+    lines.insert(len(lines) - len(marks), f"  {what}s:")
+    return True
