@@ -231,7 +231,7 @@ def _run(args) -> int:
                    allow_write=args.allow_write,
                    allow_read=args.allow_read or ([] if args.no_read else None),
                    max_instructions=args.max_instructions,
-                   inputs=args.inputs, outputs=args.reports)
+                   inputs=args.inputs, outputs=args.outputs)
     tty = [fd for fd in (0, 1, 2) if os.isatty(fd)]
     if args.stdin:
         tty = [fd for fd in tty if fd != 0]
