@@ -42,3 +42,8 @@ class DerivativeError(RevadError):
 
 class EmulationError(RevadError):
     """Unicorn stopped for a reason that is not the program's own doing."""
+
+
+class GuestFault(RevadError):
+    """The emulated code crashed (invalid memory access, CPU exception) or exited where it
+    was expected to return (a called function, start-up up to `main`)."""

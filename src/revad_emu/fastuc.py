@@ -121,6 +121,10 @@ class FastUc:
         self._keep.append(cfunc)
         return handle.value
 
+    def hook_del(self, handle: int) -> None:
+        """Remove a hook added by `hook` (the Python wrapper only knows its own hooks)."""
+        uclib.uc_hook_del(self.h, ctypes.c_size_t(handle))
+
     def hook_c(self, htype: int, fn_address: int, owner, begin: int = 1, end: int = 0) -> int:
         """A hook implemented in C (`fn_address`), called with `owner.user_data`; owner is
         kept alive as long as the engine."""
