@@ -187,7 +187,12 @@ class Machine:
 
     def _on_map(self, addr: int, size: int, prot: int, path: str | None, offset: int) -> None:
         """Kernel callback: a file or executable region was mapped (ld.so loading a library)."""
-        if path is not None:
+        known = path is not None and any(
+            e.path == path and lo <= addr < hi for lo, hi, _b, e in self.symbols.modules())
+        if path is not None and not known:
+            # ld.so maps a library whole first (offset 0), then its segments over that range:
+            # the first mapping fixes the base. Matching a later one by file offset alone can
+            # pick the wrong segment when two share a page of the file.
             try:
                 elf = read_elf(path)
             except ElfError:
