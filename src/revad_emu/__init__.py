@@ -8,11 +8,12 @@ from revad_emu.functions.transforms import grad, jacobian, jvp, value_and_grad, 
 __version__ = "0.1.0"
 
 
-def to_jax(fn, argnums=0):
-    """`fn` as a JAX function (custom_vjp/custom_jvp over pure_callback); see interop.jax."""
+def to_jax(fn, argnums=0, mode: str = "reverse"):
+    """`fn` as a JAX function (custom_vjp, or custom_jvp with mode="forward", over
+    pure_callback); see interop.jax."""
     from revad_emu.interop.jax import to_jax as _to_jax
 
-    return _to_jax(fn, argnums)
+    return _to_jax(fn, argnums, mode)
 
 
 def to_torch(fn, argnums=0):
