@@ -309,3 +309,42 @@ def test_recorded_and_plain_calls_interleave():
         x = rng.normal(size=5)
         assert f(x, 5) == pytest.approx(np.sum(x * x), rel=1e-15)
         np.testing.assert_allclose(rv.grad(f)(x, 5), 2 * x, rtol=1e-15)
+
+
+def _cli(*args):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ)
+    src = str(Path(rv.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "revad_emu", "call", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_cli_call(tmp_path):
+    import json
+
+    lib = _lib()
+    np.save(tmp_path / "u.npy", np.array([0.5, -1.0]))
+    r = _cli(lib, "step", "void step(const double *u, double *v, double dt, int n)",
+             f"@{tmp_path / 'u.npy'}", "0,0", "-0.5", "2", "--jacobian", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    u = np.array([0.5, -1.0])
+    d = np.sin(u) * np.exp(-u * u)
+    dd = np.cos(u) * np.exp(-u * u) - 2 * u * d
+    np.testing.assert_allclose(rep["arrays"]["v"], u - 0.5 * d, rtol=1e-15)
+    np.testing.assert_allclose(rep["jacobian"]["v"]["u"], np.diag(1 - 0.5 * dd), rtol=1e-13)
+    np.testing.assert_allclose(rep["jacobian"]["v"]["dt"], d, rtol=1e-13)
+    r = _cli(lib, "energy", "double energy(const double *x, int n)", "1,-2,3", "3", "--grad")
+    assert r.returncode == 0 and r.stdout.splitlines() == ["result: 14.0",
+                                                           'grad: {"x": [2.0, -4.0, 6.0]}']
+    r = _cli(lib, "energy", "double energy(const double *x, int n)", "1,2")
+    assert r.returncode == 2 and "takes 2 arguments" in r.stderr
+    r = _cli(lib, "crash", "double crash(const double *x, int n)", "1", "0")
+    assert r.returncode == 125 and "crash() crashed" in r.stderr and "Traceback" not in r.stderr
+    r = _cli(tmp_path / "missing.so", "f", "double f(double)", "1")
+    assert r.returncode == 127 and r.stderr.count("\n") == 1

@@ -30,6 +30,7 @@ from revad_emu.errors import (
     EmulationError,
     GuestFault,
     Interrupted,
+    MissingFile,
     RevadError,
     UnsupportedInstruction,
 )
@@ -97,6 +98,8 @@ class Library:
     def image(self) -> Image:
         """The started process (loaded on first use; shared by equal libraries in a process)."""
         if self._image is None:
+            if not os.path.isfile(self.path):
+                raise MissingFile(f"{self.path}: no such file")
             # One image per file, environment and thread (a machine runs one call at a time).
             key = (os.path.realpath(self.path), tuple(sorted((self.env or {}).items())),
                    os.stat(self.path).st_mtime_ns, threading.get_ident())
