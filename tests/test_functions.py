@@ -348,3 +348,27 @@ def test_cli_call(tmp_path):
     assert r.returncode == 125 and "crash() crashed" in r.stderr and "Traceback" not in r.stderr
     r = _cli(tmp_path / "missing.so", "f", "double f(double)", "1")
     assert r.returncode == 127 and r.stderr.count("\n") == 1
+
+
+def test_dropped_derivative_warns():
+    lib = rv.load(_lib(("-O0",)))
+    f = lib.function("negbits", "double negbits(double x)")
+    assert f(1.5) == -1.5
+    with pytest.warns(rv.DerivativeWarning, match="negbits.*bit"):
+        rv.grad(f)(1.5)
+
+
+def test_recorder_renewal(monkeypatch):
+    from revad_emu.functions import library
+
+    monkeypatch.setattr(library, "RENEW_NODES", 30)
+    lib = rv.load(_lib())
+    f = lib.function("energy", "double energy(const double *x, int n)")
+    fast = lib.image.machine.fast
+    for k in range(12):
+        x = np.arange(k + 3.0)
+        np.testing.assert_array_equal(rv.grad(f)(x, k + 3), 2 * x)
+        if k == 0:
+            kept = len(fast._keep)
+        assert len(fast._keep) == kept  # old recorders' hooks are removed, not piling up
+    assert f(np.ones(4), 4) == 4.0

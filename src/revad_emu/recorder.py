@@ -280,8 +280,6 @@ class Recorder:
         for h in self.hook_handles:
             self.fast.hook_del(h)
         self.hook_handles.clear()
-        if self.hot is not None:
-            self.fast._keep[:] = [k for k in self.fast._keep if k is not self.hot]
         if self._overwritten in self.m.mem.on_overwrite:
             self.m.mem.on_overwrite.remove(self._overwritten)
         if self.m.kernel.on_output == self._output:

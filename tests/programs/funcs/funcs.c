@@ -79,3 +79,12 @@ double spin(double x)
         y = y * 1.0000001;
     return y;
 }
+
+/* Negation by flipping the sign bit with integer arithmetic: a bit trick that loses the
+ * derivative (revad_emu must say so). */
+double negbits(double x)
+{
+    union { double d; unsigned long u; } v = {x};
+    v.u += 1ul << 63;
+    return v.d;
+}
