@@ -372,3 +372,38 @@ def test_recorder_renewal(monkeypatch):
             kept = len(fast._keep)
         assert len(fast._keep) == kept  # old recorders' hooks are removed, not piling up
     assert f(np.ones(4), 4) == 4.0
+
+
+@pytest.mark.parametrize("kind", ["float", "long double"])
+def test_inplace_float_and_long_double(kind):
+    lib = rv.load(_lib())
+    name = "fscale" if kind == "float" else "lscale"
+    dt = np.float32 if kind == "float" else np.longdouble
+    f = lib.function(name, f"void {name}({kind} *y, {kind} a, int n)")
+    y0 = np.array([0.5, -1.25, 2.0], dtype=dt)
+    y = y0.copy()
+    f(y, dt(3), 3)
+    assert y.dtype == dt and np.array_equal(y, dt(3) * y0 * y0)
+    Jy, Ja = rv.jacobian(f, (0, 1))(y0, dt(3), 3)
+    yy = y0.astype(float)
+    np.testing.assert_allclose(Jy, np.diag(6 * yy), rtol=1e-15)
+    np.testing.assert_allclose(Ja, yy * yy, rtol=1e-15)
+
+
+def test_guest_output_reaches_stdout(capfd):
+    lib = rv.load(_lib())
+    f = lib.function("shout", "double shout(double x)")
+    assert f(1.5) == 3.0
+    assert rv.grad(f)(1.5) == 2.0
+    assert capfd.readouterr().out == "shout 1.500\nshout 1.500\n"
+
+
+def test_unsupported_instruction_names_function():
+    lib = rv.load(build("funcs/funcs.c", ("-O3", "-mavx512f", "-mprefer-vector-width=512",
+                                          *SO)))
+    axpy = lib.function("axpy", "void axpy(double a, const double *x, double *y, long n)")
+    y = np.zeros(16)
+    with pytest.raises(rv.CallError, match=r"axpy\(\) hit an unsupported instruction.*"
+                                           r"axpy\+0x[0-9a-f]+, funcs\.c:\d+"):
+        axpy(2.0, np.ones(16), y, 16)
+    assert lib.function("count", "int count(void)")() == 101  # still usable

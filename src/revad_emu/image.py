@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -223,10 +224,12 @@ def start(path: str, *, env: dict[str, str] | None = None,
     elf = read_elf(real)
     is_library = elf.etype == 3 and "main" not in elf.symbols.by_name
     if is_library:
-        m = Machine(stub_path(real), [], env, stdin=b"", max_instructions=max_instructions)
+        m = Machine(stub_path(real), [], env, stdin=b"", max_instructions=max_instructions,
+                    stdout=_forward(1), stderr=_forward(2))
         stop = m.exe.entry
     else:
-        m = Machine(real, [], env, stdin=b"", max_instructions=max_instructions)
+        m = Machine(real, [], env, stdin=b"", max_instructions=max_instructions,
+                    stdout=_forward(1), stderr=_forward(2))
         stop = m.symbols.address_of("main")
         if stop is None:
             raise LoadError(f"{path}: an executable needs a `main` symbol to be stopped before "
@@ -242,6 +245,18 @@ def start(path: str, *, env: dict[str, str] | None = None,
     m.mem.map(CALL_AREA + 0x1000, CALL_STACK_SIZE, 3, AREA_NAME)
     snap = Snapshot.take(m)
     return Image(m, snap, real, is_library, base, mod, CALL_AREA)
+
+
+def _forward(fd: int):
+    """Guest writes to fd 1/2 go to Python's current sys.stdout/sys.stderr (looked up at
+    each write, so notebooks and pytest's capture see them), as a native call's would."""
+
+    def write(data: bytes) -> None:
+        stream = sys.stdout if fd == 1 else sys.stderr
+        stream.write(data.decode(errors="replace"))
+        stream.flush()
+
+    return write
 
 
 def _module_of(m: Machine, real: str):

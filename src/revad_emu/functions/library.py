@@ -106,10 +106,21 @@ class Library:
             with _IMAGES_LOCK:
                 im = _IMAGES.get(key)
                 if im is None:
-                    im = start(self.path, env=self.env, max_instructions=None)
+                    im = start(self.path, env=self.env)
                     _IMAGES[key] = im
             self._image = im
         return self._image
+
+    def close(self) -> None:
+        """Forget this library's process image in this process (it is loaded again on the
+        next call); frees the emulator's memory when no other Library shares it."""
+        with _IMAGES_LOCK:
+            for k, im in list(_IMAGES.items()):
+                if im is self._image:
+                    del _IMAGES[k]
+        self._image = None
+        self._kept = None
+        self._rec = None
 
     def function(self, name: str, prototype: str | None = None, *, keep_state: bool = False,
                  max_instructions: int | None = None) -> Function:
