@@ -275,6 +275,14 @@ def test_pickling_round_trip():
     assert f2(x, 2) == f(x, 2) == 10.0
     np.testing.assert_array_equal(g2(x, 2), [2.0, -6.0])
     assert lib2.path == lib.path
+    g(x, 2)
+    fast = lib.image.machine.fast
+    kept = len(fast._keep)
+    for _ in range(5):  # copies share the process image and its one recorder
+        gg = pickle.loads(pickle.dumps(g))
+        np.testing.assert_array_equal(gg(x, 2), [2.0, -6.0])
+        assert gg.fn.library.image is lib.image
+        assert len(fast._keep) == kept
     blob = pickle.dumps(rv.jacobian(f, 0))
     assert b"funcs" in blob and len(blob) < 2000  # path + prototype, not a process image
 
@@ -362,15 +370,19 @@ def test_recorder_renewal(monkeypatch):
     from revad_emu.functions import library
 
     monkeypatch.setattr(library, "RENEW_NODES", 30)
+    monkeypatch.setattr(library, "RENEW_FACTOR", 1)
     lib = rv.load(_lib())
     f = lib.function("energy", "double energy(const double *x, int n)")
     fast = lib.image.machine.fast
+    recorders = set()
     for k in range(12):
         x = np.arange(k + 3.0)
         np.testing.assert_array_equal(rv.grad(f)(x, k + 3), 2 * x)
+        recorders.add(id(lib.image.rec))
         if k == 0:
             kept = len(fast._keep)
         assert len(fast._keep) == kept  # old recorders' hooks are removed, not piling up
+    assert len(recorders) >= 3
     assert f(np.ones(4), 4) == 4.0
 
 

@@ -25,7 +25,8 @@ import os
 import struct
 import sys
 import tempfile
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from revad_emu.elf import read_elf
@@ -207,6 +208,12 @@ class Image:
     module_base: int
     module_elf: object
     trap: int            # return address for calls: reaching it ends a call
+    # State of the calls made on this image (shared by every Library object that uses it):
+    rec: object = None   # the recorder reused by recorded calls (functions/library.py)
+    kept: Snapshot | None = None  # the state left by the last keep_state call
+    arg_mapped: int = 0  # bytes of argument memory mapped so far
+    last_nodes: int = 0  # tape nodes of the last recorded call
+    lock: threading.Lock = field(default_factory=threading.Lock)  # one call at a time
 
     def symbol(self, name: str) -> int | None:
         """Run-time address of `name` in the loaded file (its own symbols first)."""

@@ -40,7 +40,12 @@ from revad_emu.tape import Tape
 
 INT_REGS = (7, 6, 2, 1, 8, 9)  # rdi rsi rdx rcx r8 r9 in fastuc's GPR numbering
 STACK_TOP = CALL_AREA + 0x1000 + CALL_STACK_SIZE - 256
-RENEW_NODES = 50_000  # start a fresh recorder once its tape is this long (see _recorder)
+# A recorded call copies its nodes out of the recorder's tape, which costs time proportional
+# to the tape's length (the compiled tape has no cheap slices); a fresh recorder costs
+# decoding the function's instructions again. So: renew when the tape is longer than this
+# and longer than RENEW_FACTOR times the previous call's nodes.
+RENEW_NODES = 4096
+RENEW_FACTOR = 8
 
 
 class CallError(RevadError):
@@ -79,10 +84,7 @@ class Library:
         self.env = dict(env) if env is not None else None
         self.max_instructions = max_instructions
         self._image: Image | None = None
-        self._kept: Snapshot | None = None
-        self._rec = None
         self._last_keep = False
-        self._lock = threading.Lock()
 
     # -- pickling ----------------------------------------------------------------------
     def __getstate__(self) -> dict:
@@ -119,8 +121,6 @@ class Library:
                 if im is self._image:
                     del _IMAGES[k]
         self._image = None
-        self._kept = None
-        self._rec = None
 
     def function(self, name: str, prototype: str | None = None, *, keep_state: bool = False,
                  max_instructions: int | None = None) -> Function:
@@ -139,35 +139,39 @@ class Library:
     def _recorder(self):
         from revad_emu.recorder import Recorder
 
-        rec = self._rec
-        if rec is not None and len(rec.tb) > RENEW_NODES:
+        im = self.image
+        rec = im.rec
+        n = len(rec.tb) if rec is not None else 0
+        if rec is not None and n > RENEW_NODES and n > RENEW_FACTOR * im.last_nodes:
             rec.detach()
             rec = None
         if rec is None:
-            rec = Recorder(self.image.machine)
-            self._rec = rec
+            rec = Recorder(im.machine)
+            im.rec = rec
         return rec
 
     def _drop_recorder(self) -> None:
-        if self._rec is not None:
-            self._rec.detach()
-            self._rec = None
+        im = self.image
+        if im.rec is not None:
+            im.rec.detach()
+            im.rec = None
 
     def call(self, fn: Function, args: tuple, record: bool = False) -> CallResult:
         """Run `fn` on `args` (already checked by `fn.prepare`)."""
         prepared = fn.prepare(args)
-        with self._lock:
+        im = self.image
+        with im.lock:
             return self._call(fn, prepared, record)
 
     def _call(self, fn: Function, prep: list, record: bool) -> CallResult:
         im = self.image
         m = im.machine
         proto = fn.proto
-        if fn.keep_state and self._kept is not None:
-            self._kept.restore(m)
+        if fn.keep_state and im.kept is not None:
+            im.kept.restore(m)
         else:
             im.snapshot.restore(m)
-        rec = self._recorder() if record else self._rec
+        rec = self._recorder() if record else im.rec
         if rec is not None:
             rec.disabled = not record
             if record:
@@ -298,6 +302,7 @@ class Library:
             out_nodes, out_slots = self._outputs(rec, m, fn, addrs)
             hi = len(rec.tb)
             out.tape = _cut(rec, lo, hi, in_nodes, out_nodes, fn)
+            im.last_nodes = hi - lo
             out.input_slots = input_slots
             out.output_slots = out_slots
             out.warnings = [t for k, t in rec.warn_text.items() if k not in warn_before]
@@ -305,7 +310,7 @@ class Library:
             for w in out.warnings:
                 warnings.warn(f"{fn.name}: {w}", DerivativeWarning, stacklevel=4)
         if fn.keep_state:
-            self._kept = Snapshot.take(m, contents=False)
+            im.kept = Snapshot.take(m, contents=False)
         return out
 
     def _after_failure(self, fn: Function) -> None:
@@ -356,7 +361,7 @@ class Library:
 
     @staticmethod
     def _ensure_arg_area(im: Image, nbytes: int) -> None:
-        have = getattr(im, "arg_mapped", 0)
+        have = im.arg_mapped
         need = (nbytes + 0xFFFF) & ~0xFFFF
         if need > have:
             im.machine.mem.map(ARG_AREA + have, need - have, 3, AREA_NAME)
