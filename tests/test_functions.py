@@ -419,3 +419,17 @@ def test_unsupported_instruction_names_function():
                                            r"axpy\+0x[0-9a-f]+, funcs\.c:\d+"):
         axpy(2.0, np.ones(16), y, 16)
     assert lib.function("count", "int count(void)")() == 101  # still usable
+
+
+@pytest.mark.parametrize("n", [50, 40_000])  # brk-sized and mmap-sized blocks
+def test_heap_inside_calls(n):
+    lib = rv.load(_lib())
+    f = lib.function("heap_sum", "double heap_sum(const double *x, int n, int copies)")
+    x = np.linspace(0, 1, n)
+    regions = None
+    for _ in range(4):
+        assert f(x, n, 3) == pytest.approx(6 * x.sum(), rel=1e-12)
+        now = [(r.start, r.end) for r in lib.image.machine.mem.regions]
+        regions = now if regions is None else regions
+        assert now == regions  # the call's mappings are undone by the next call's restore
+    np.testing.assert_allclose(rv.grad(f)(x[:50], 50, 2), np.full(50, 3.0), rtol=1e-15)

@@ -76,6 +76,11 @@ def test_map_in_process(lib):
     res = rv.map(g, pts, progress=False)
     for (p, _n), r in zip(pts, res, strict=True):
         np.testing.assert_array_equal(r, 2 * p)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as ex:  # chunks come back in order
+        res2 = rv.map(g, pts, ex, progress=False, chunksize=2)
+    assert all(np.array_equal(a, b) for a, b in zip(res, res2, strict=True))
 
 
 def test_dask_local_cluster_maps_gradient(lib):
@@ -87,7 +92,7 @@ def test_dask_local_cluster_maps_gradient(lib):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        res = rv.map(g, pts, client.get_executor(), progress=False)
+        res = rv.map(g, pts, client.get_executor(), progress=False, chunksize=10)
         direct = client.gather(client.map(g, *zip(*pts[:10], strict=True)))
     for (p, _n), r in zip(pts, res, strict=True):
         np.testing.assert_allclose(r, 2 * p, rtol=1e-15)

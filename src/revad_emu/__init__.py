@@ -23,12 +23,12 @@ def to_torch(fn, argnums=0):
     return _to_torch(fn, argnums)
 
 
-def map(fn, points, executor=None, *, progress: bool = True):  # noqa: A001 - rv.map, by design
+def map(fn, points, executor=None, *, progress: bool = True, chunksize: int = 1):  # noqa: A001
     """Apply `fn` to every point (a tuple of arguments, or one argument) with an executor
     (default: in this process), with a progress bar; see interop.parallel."""
     from revad_emu.interop.parallel import map_points
 
-    return map_points(fn, points, executor, progress=progress)
+    return map_points(fn, points, executor, progress=progress, chunksize=chunksize)
 
 
 __all__ = ["CallError", "DerivativeWarning", "Emulator", "Function", "Library", "RevadError",

@@ -112,3 +112,19 @@ double shout(double x)
     write(1, buf, k);
     return 2 * x;
 }
+
+/* Heap memory inside a call (brk for small blocks, mmap for large ones), never freed: every
+ * call starts from the loaded state, so nothing accumulates. */
+#include <stdlib.h>
+double heap_sum(const double *x, int n, int copies)
+{
+    double s = 0.0;
+    for (int c = 0; c < copies; c++) {
+        double *y = malloc(sizeof(double) * (size_t)n);
+        for (int i = 0; i < n; i++)
+            y[i] = x[i] * (c + 1);
+        for (int i = 0; i < n; i++)
+            s += y[i];
+    }
+    return s;
+}
