@@ -433,3 +433,17 @@ def test_heap_inside_calls(n):
         regions = now if regions is None else regions
         assert now == regions  # the call's mappings are undone by the next call's restore
     np.testing.assert_allclose(rv.grad(f)(x[:50], 50, 2), np.full(50, 3.0), rtol=1e-15)
+
+
+def test_threads_share_a_library():
+    from concurrent.futures import ThreadPoolExecutor
+
+    lib = rv.load(_lib())
+    f = lib.function("energy", "double energy(const double *x, int n)")
+    g = rv.grad(f)
+    with ThreadPoolExecutor(4) as ex:  # calls on one image are serialised, shapes per call
+        res = list(ex.map(lambda k: (g(np.arange(k + 1.0), k + 1), f(np.ones(k), k)),
+                          range(1, 25)))
+    for k, (grad, val) in enumerate(res, start=1):
+        np.testing.assert_array_equal(grad, 2 * np.arange(k + 1.0))
+        assert val == k

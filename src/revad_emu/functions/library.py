@@ -256,7 +256,7 @@ class Library:
                     for k in range(flat.size):
                         raw = flat[k:k + 1].tobytes()
                         in_nodes.append(self._mark(rec, base + k * stride, raw, width))
-                    input_slots.append((i, fn.shapes[i]))
+                    input_slots.append((i, v.shape))
                 elif t.klass == "f" and i in xmm_of:
                     k, raw = xmm_of[i]
                     in_nodes.append(self._mark(rec, xmm_loc(k), raw, width))
@@ -299,7 +299,8 @@ class Library:
         out = CallResult(result, arrays, instructions=instructions)
         if record:
             rec.flush()
-            out_nodes, out_slots = self._outputs(rec, m, fn, addrs)
+            out_nodes, out_slots = self._outputs(rec, m, fn, addrs,
+                                                 {i: v.shape for i, v in enumerate(prep)})
             hi = len(rec.tb)
             out.tape = _cut(rec, lo, hi, in_nodes, out_nodes, fn)
             im.last_nodes = hi - lo
@@ -327,7 +328,8 @@ class Library:
         rec.sh.set_node(loc, width, node)
         return node
 
-    def _outputs(self, rec, m, fn: Function, addrs: dict[int, int]):
+    def _outputs(self, rec, m, fn: Function, addrs: dict[int, int],
+                 shapes: dict[int, tuple[int, ...]]):
         from revad_emu.shadow import x87_loc, xmm_loc
 
         nodes: list[int] = []
@@ -350,13 +352,13 @@ class Library:
                 continue
             st = p.type.dtype.itemsize
             width = 10 if p.type.klass == "x" else st
-            n = int(np.prod(fn.shapes[i], dtype=np.int64))
+            n = int(np.prod(shapes[i], dtype=np.int64))
             for k in range(n):
                 loc = addrs[i] + k * st
                 raw = m.fast.mem(loc, width) or b""
                 nodes.append(rec.operand_node(rec.sh.node_at(loc, width), raw, 0, width, pc,
                                               loc))
-            slots.append((i, fn.shapes[i]))
+            slots.append((i, shapes[i]))
         return nodes, slots
 
     @staticmethod
@@ -441,7 +443,6 @@ class Function:
         self.proto = proto or parse(prototype)
         self.keep_state = keep_state
         self.max_instructions = max_instructions
-        self.shapes: dict[int, tuple[int, ...]] = {}
         self._address: int | None = None
 
     def __getstate__(self) -> dict:
@@ -466,22 +467,13 @@ class Function:
         return self._address
 
     def prepare(self, args: tuple) -> list[np.ndarray]:
-        """Check and convert the arguments (TypeError before anything runs); record each
-        pointer argument's shape."""
+        """Check and convert the arguments (TypeError before anything runs)."""
         params = self.proto.params
         if len(args) != len(params):
             raise TypeError(f"{self.name}() takes {len(params)} argument"
                             f"{'s' if len(params) != 1 else ''} ({self.proto}), "
                             f"{len(args)} given")
-        out = []
-        shapes = {}
-        for i, (p, a) in enumerate(zip(params, args, strict=True)):
-            v = _convert(self.name, p, a)
-            out.append(v)
-            if p.type.pointer:
-                shapes[i] = v.shape
-        self.shapes = shapes
-        return out
+        return [_convert(self.name, p, a) for p, a in zip(params, args, strict=True)]
 
     def __call__(self, *args):
         """Call the function: the return value, with non-const arrays updated in place."""
