@@ -447,3 +447,25 @@ def test_threads_share_a_library():
     for k, (grad, val) in enumerate(res, start=1):
         np.testing.assert_array_equal(grad, 2 * np.arange(k + 1.0))
         assert val == k
+
+
+def test_dependencies_and_load_errors(tmp_path):
+    import subprocess
+
+    (tmp_path / "g.c").write_text("double g(double x) { return 2 * x * x; }\n")
+    (tmp_path / "h.c").write_text("double g(double);\ndouble h(double x) { return g(x) + x; }\n")
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", str(tmp_path / "g.c"), "-o",
+                    str(tmp_path / "libg.so")], check=True)
+    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", str(tmp_path / "h.c"), "-o",
+                    str(tmp_path / "libh.so"), f"-L{tmp_path}", "-lg"], check=True)
+    with pytest.raises(rv.RevadError, match=r"libh\.so: loading failed: .*libg\.so: cannot "
+                                            r"open shared object file"):
+        rv.load(tmp_path / "libh.so")
+    lib = rv.load(tmp_path / "libh.so", env={"LD_LIBRARY_PATH": str(tmp_path)})
+    h = lib.function("h", "double h(double x)")
+    assert h(1.5) == 6.0 and rv.grad(h)(1.5) == 7.0  # through the call into libg.so
+    with pytest.raises(rv.RevadError, match="no such file"):
+        rv.load(tmp_path / "nope.so")
+    (tmp_path / "text.so").write_text("not an ELF")
+    with pytest.raises(rv.RevadError, match="not an ELF"):
+        rv.load(tmp_path / "text.so")

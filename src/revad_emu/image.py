@@ -230,13 +230,25 @@ def start(path: str, *, env: dict[str, str] | None = None,
     real = os.path.realpath(path)
     elf = read_elf(real)
     is_library = elf.etype == 3 and "main" not in elf.symbols.by_name
+    # The loader's complaints (a missing dependency...) belong in the error message; once
+    # loaded, guest stderr goes to Python's.
+    loading = bytearray()
+    forward = _forward(2)
+
+    def err(data: bytes) -> None:
+        if not done:
+            loading.extend(data)
+        else:
+            forward(data)
+
+    done = False
     if is_library:
         m = Machine(stub_path(real), [], env, stdin=b"", max_instructions=max_instructions,
-                    stdout=_forward(1), stderr=_forward(2))
+                    stdout=_forward(1), stderr=err)
         stop = m.exe.entry
     else:
         m = Machine(real, [], env, stdin=b"", max_instructions=max_instructions,
-                    stdout=_forward(1), stderr=_forward(2))
+                    stdout=_forward(1), stderr=err)
         stop = m.symbols.address_of("main")
         if stop is None:
             raise LoadError(f"{path}: an executable needs a `main` symbol to be stopped before "
@@ -244,7 +256,11 @@ def start(path: str, *, env: dict[str, str] | None = None,
     try:
         m.run_until(m.entry, stop)
     except RevadError as e:
-        raise LoadError(f"{path}: loading failed: {e}") from None
+        said = loading.decode(errors="replace").strip().replace(m.path, real)
+        raise LoadError(f"{path}: loading failed: {said or e}") from None
+    done = True
+    if loading:
+        forward(bytes(loading))
     base, mod = _module_of(m, real)
     # The call area: a trap page (hlt), a call stack, and argument memory mapped on demand.
     m.mem.map(CALL_AREA, 0x1000, 5, AREA_NAME)
