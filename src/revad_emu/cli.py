@@ -128,6 +128,11 @@ def _write_fd(fd: int):
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "call":  # `call LIB FUNC PROTOTYPE ARGS...`: see cli_call.py
+        from revad_emu.cli_call import main as call_main
+
+        return call_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.include_dir:
         print(include_dir())

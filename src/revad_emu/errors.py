@@ -67,3 +67,8 @@ class UsageError(RevadError):
     Exit status 2, as argparse gives; found before anything runs."""
 
     exit_status = 2
+
+
+class GuestFault(RevadError):
+    """The emulated code crashed (invalid memory access, CPU exception) or exited where it
+    was expected to return (a called function, start-up up to `main`)."""

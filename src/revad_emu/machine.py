@@ -25,6 +25,7 @@ from revad_emu.elf import ElfError, ElfFile, read_elf
 from revad_emu.errors import (
     BudgetExceeded,
     EmulationError,
+    GuestFault,
     Interrupted,
     UnsupportedInstruction,
 )
@@ -215,7 +216,12 @@ class Machine:
 
     def _on_map(self, addr: int, size: int, prot: int, path: str | None, offset: int) -> None:
         """Kernel callback: a file or executable region was mapped (ld.so loading a library)."""
-        if path is not None:
+        known = path is not None and any(
+            e.path == path and lo <= addr < hi for lo, hi, _b, e in self.symbols.modules())
+        if path is not None and not known:
+            # ld.so maps a library whole first (offset 0), then its segments over that range:
+            # the first mapping fixes the base. Matching a later one by file offset alone can
+            # pick the wrong segment when two share a page of the file.
             elf = self._mapped_elf(path)
             if elf is not None:
                 for seg in elf.segments:
@@ -553,6 +559,43 @@ class Machine:
             return
         pc = self.fast.reg(fastuc.UC_RIP)
         raise EmulationError(f"emulation stopped unexpectedly at {self.describe(pc)}")
+
+    def run_until(self, start: int, until: int) -> None:
+        """Run from `start` until the PC reaches `until` (a stop address that is never
+        executed), for loaders that stop a process part-way (at `main`, or at the return of
+        a called function). Errors are raised as in `run`; a fault, an exit or any other
+        stop before `until` raises EmulationError."""
+        self._t0 = time.monotonic()
+        self._stop_error = None
+        self.fault = None
+        self.term_signal = None
+        old = None
+        if threading.current_thread() is threading.main_thread():
+            old = signal.signal(signal.SIGINT, lambda *_: setattr(self, "_interrupt", True))
+        try:
+            self.uc.emu_start(start, until)
+        except UcError as e:
+            if self._stop_error is not None:
+                raise self._stop_error from None
+            if self.fault is None:
+                self._uc_error(e)
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGINT, old)
+            self._sync_counts()
+        if self._stop_error is not None:
+            raise self._stop_error
+        if self._interrupt:
+            self._interrupt = False
+            raise Interrupted("interrupted (Ctrl-C)")
+        if self.fault is not None:
+            raise GuestFault(self.fault)
+        if self.kernel.exited:
+            raise GuestFault(f"the program exited (status {self.exit_code}) before "
+                                 f"reaching {self.describe(until)}")
+        pc = self.fast.reg(fastuc.UC_RIP)
+        if pc != until:
+            raise EmulationError(f"emulation stopped unexpectedly at {self.describe(pc)}")
 
     def _uc_error(self, e: UcError) -> None:
         pc = self.fast.reg(fastuc.UC_RIP)

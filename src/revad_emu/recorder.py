@@ -80,6 +80,8 @@ class Recorder:
                 self.sh.clear_range(addr, addr + size)
 
         machine.mem.on_overwrite.append(overwritten)
+        self._overwritten = overwritten
+        self.hook_handles: list[int] = []
         machine.kernel.on_output = self._output
         # VEX instructions run in the machine's executor; their derivatives follow there.
         from revad_emu.isa.avx import VexAD
@@ -354,9 +356,10 @@ class Recorder:
 
             def add(begin: int, end: int) -> None:
                 if hot is not None:
-                    self.m.add_c_code_hook(hot.hook_address, hot, begin, end)
+                    h = self.m.add_c_code_hook(hot.hook_address, hot, begin, end)
                 else:
-                    self.m.add_raw_code_hook(self._step, begin, end)
+                    h = self.m.add_raw_code_hook(self._step, begin, end)
+                self.hook_handles.append(h)
 
             lo = 0
             for start, end in self.math.untraced_regions():
@@ -364,6 +367,19 @@ class Recorder:
                     add(lo, start - 1)
                 lo = max(lo, end)
             add(lo, 0xFFFF_FFFF_FFFF_FFFF)
+
+    def detach(self) -> None:
+        """Remove this recorder's hooks and callbacks from its machine, so a machine that
+        outlives one recording (a loaded library called many times) can take a new one."""
+        for h in self.hook_handles:
+            self.fast.hook_del(h)
+        self.hook_handles.clear()
+        if self._overwritten in self.m.mem.on_overwrite:
+            self.m.mem.on_overwrite.remove(self._overwritten)
+        if self.m.kernel.on_output == self._output:
+            self.m.kernel.on_output = None
+            self.m.kernel.on_copy = None
+        self.m.uc.ctl_flush_tb()
 
     def update_fp_mode(self) -> None:
         """How SSE results can be known: 0 = round-to-nearest (computed in Python, exactly

@@ -1,0 +1,1 @@
+"""Bridges from loaded functions to other frameworks: JAX, PyTorch, executors (Dask)."""
