@@ -20,7 +20,8 @@ from unicorn import UC_ARCH_X86, UC_MODE_64, Uc, UcError
 from unicorn import unicorn_const as UC
 
 from revad_emu import compiled, cpu, fastuc
-from revad_emu.avx import GuestFault, VexUnit
+from revad_emu.avx import GuestFault as VexMemoryFault
+from revad_emu.avx import VexUnit
 from revad_emu.elf import ElfError, ElfFile, read_elf
 from revad_emu.errors import (
     BudgetExceeded,
@@ -339,7 +340,7 @@ class Machine:
         """Code hook at a VEX instruction: execute it here, never in Unicorn."""
         try:
             self.vex.execute(addr, size)
-        except GuestFault as e:
+        except VexMemoryFault as e:
             kind = "write to" if e.write else "read of"
             self.fault = (f"invalid memory access: {kind} unmapped memory at {e.addr:#x} by "
                           f"{self.describe(addr)}: {self.disasm(addr)}")
