@@ -12,12 +12,13 @@ has to be kept alive. A call or jump to a known address is shown with the target
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass
 from functools import lru_cache
 
 import capstone
 
-from revad_emu.elf import ElfError, ElfFile, read_elf
+from revad_emu.elf import ElfError, ElfFile, _sections, read_elf
 from revad_emu.symbols import Symbolizer
 
 
@@ -44,6 +45,7 @@ class Locator:
     def __init__(self, symbols: Symbolizer) -> None:
         self.symbols = symbols
         self.cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        self._irel: dict[str, dict[int, int]] = {}  # per file path: IRELATIVE slots
 
     @classmethod
     def from_machine(cls, machine) -> Locator:
@@ -89,9 +91,18 @@ class Locator:
         return f"{os.path.basename(elf.path)}+{addr - base:#x}"
 
     def target_name(self, addr: int) -> str:
-        """Name of a call/jump target: `sin@plt`, `sin`, or `f+0x10` inside a function."""
-        f = self.function(addr)
-        return f[:-4] if f.endswith("+0x0") else f
+        """Name of a call/jump target: `sin@plt` (a PLT stub, or the IFUNC stub of a static
+        program), `sin` (a function entry, under its plainest alias), `f+0x10`."""
+        m = self.symbols.module(addr)
+        if m is not None:
+            base, elf = m
+            stub = _stub_target(elf, addr - base, self._irel)
+            if stub:
+                return f"{stub}@plt"
+            names = elf.symbols.names_at(addr - base)
+            if names and not elf.plt.get(addr - base):
+                return _plainest(names)
+        return self.function(addr)
 
     def disasm(self, addr: int) -> str:
         code = self.code(addr)
@@ -115,6 +126,52 @@ class Locator:
         return Place(addr, self.function(addr),
                      f"{os.path.basename(path)}:{lineno}" if path else "", path, lineno,
                      self.disasm(addr))
+
+
+def _plainest(names: list[str]) -> str:
+    """`exp` rather than `expf64` or `__exp`: fewest leading underscores, then shortest."""
+    return min(names, key=lambda n: (len(n) - len(n.lstrip("_")), len(n), n))
+
+
+_JMP_SLOT = (b"\xff\x25", b"\xf3\x0f\x1e\xfa\xf2\xff\x25", b"\xf3\x0f\x1e\xfa\xff\x25",
+             b"\xf2\xff\x25")
+
+
+def _stub_target(elf: ElfFile, vaddr: int, cache: dict[str, dict[int, int]]) -> str:
+    """The function an IFUNC stub of a static program jumps to (`jmp [rip+slot]`, the slot
+    filled by an R_X86_64_IRELATIVE relocation whose addend is the resolver, named after
+    the function)."""
+    slots = cache.get(elf.path)
+    if slots is None:
+        slots = cache[elf.path] = _irelative(elf)
+    if not slots:
+        return ""
+    code = _file_bytes(elf, vaddr, 16)
+    for prefix in _JMP_SLOT:
+        if code.startswith(prefix) and len(code) >= len(prefix) + 4:
+            disp = int.from_bytes(code[len(prefix):len(prefix) + 4], "little", signed=True)
+            resolver = slots.get(vaddr + len(prefix) + 4 + disp)
+            if resolver is not None:
+                names = elf.symbols.names_at(resolver)
+                return _plainest(names) if names else ""
+    return ""
+
+
+def _irelative(elf: ElfFile) -> dict[int, int]:
+    """GOT slot → resolver address for every R_X86_64_IRELATIVE relocation of the file."""
+    got: dict[int, int] = {}
+    try:
+        for name, sec in _sections(elf.data):
+            stype, off, size = sec[1], sec[4], sec[5]
+            if stype != 4 or not name.startswith(".rela"):
+                continue
+            for r_off, r_info, addend in struct.iter_unpack(
+                    "<QQq", elf.data[off:off + size - size % 24]):
+                if r_info & 0xFFFFFFFF == 37:
+                    got[r_off] = addend
+    except (struct.error, ValueError):
+        got = {}
+    return got
 
 
 def _file_bytes(elf: ElfFile, vaddr: int, size: int) -> bytes:

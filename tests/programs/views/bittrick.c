@@ -23,8 +23,11 @@ int main(int argc, char **argv)
 {
     double x = argc > 1 ? strtod(argv[1], 0) : 3.0;
     REVAD_INPUT(x);
-    double y = rsqrt_guess(x) + x; /* dy/dx is about 1 - x^-1.5 / 2 */
+    double g = rsqrt_guess(x);
+    double y = g + x; /* dy/dx is about 1 - x^-1.5 / 2 */
+    double z = g * x; /* dz/dx is about x^-0.5 / 2 */
     REVAD_OUTPUT(y);
-    printf("%.17g\n", y);
+    REVAD_OUTPUT(z);
+    printf("%.17g %.17g\n", y, z);
     return 0;
 }
