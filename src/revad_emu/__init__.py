@@ -2,6 +2,8 @@
 
 from revad_emu.api import Emulator, RunResult
 from revad_emu.errors import RevadError
+from revad_emu.recording import Recording
+from revad_emu.tape import Tape
 
 __version__ = "0.1.0"
-__all__ = ["Emulator", "RunResult", "RevadError", "__version__"]
+__all__ = ["Emulator", "Recording", "RunResult", "RevadError", "Tape", "__version__"]

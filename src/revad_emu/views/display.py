@@ -24,7 +24,8 @@ def _summary(obj) -> str:
     meta = getattr(tape, "meta", {}) or {}
     prog = meta.get("program", "")
     s = f"{len(tape.inputs)} input(s) → {len(tape.outputs)} output(s), {len(tape) - 1} tape nodes"
-    stats = getattr(obj, "stats", None) or {}
+    stats = getattr(obj, "stats", None)
+    stats = (tape.meta if callable(stats) else stats) or {}
     if stats.get("instructions"):
         s += f", {stats['instructions']:,} instructions in {stats.get('record_seconds', 0):.2f} s"
     if prog:
