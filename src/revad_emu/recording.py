@@ -47,6 +47,7 @@ class Recording(ViewsMixin):
         J = sweep.jacobian(self.tape, method=method)
         if phase is not None:
             self.progress.close()
+            self.progress = None  # one sweep phase, right after the recording
         self.stats["sweep_seconds"] = time.perf_counter() - t0
         return J
 

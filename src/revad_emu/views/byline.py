@@ -35,6 +35,9 @@ class LineMap:
         return (f"derivative of {self.output} by source line (sum of |adjoint × partial|):\n"
                 + table.text(_HEAD, self._cells(), [False, False, True, True, True]))
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def _repr_html_(self) -> str:
         return table.html_table(_HEAD, self._cells(),
                                 caption=f"derivative of {self.output} by source line "

@@ -116,6 +116,9 @@ class CheckResult:
         return "\n".join([self._caption(), table.text(self._HEAD, self._cells(), right),
                           *self.notes])
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def _repr_html_(self) -> str:
         return table.html_table(self._HEAD, self._cells(), caption=self._caption())
 

@@ -198,6 +198,7 @@ def draw(source, *, all: bool = False, output: int | None = None,  # noqa: A002
         title += f" ({extra} more nodes not drawn)"
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
+    plt.close(fig)  # returned, not also shown by pyplot (a notebook displays it once)
     return fig
 
 

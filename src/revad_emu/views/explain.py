@@ -43,6 +43,9 @@ class Explanation:
                           [c in _RIGHT for c in cols])
         return body + "\n" + self._summary()
 
+    def __repr__(self) -> str:
+        return str(self)
+
     def _repr_html_(self) -> str:
         cols = self.columns
         return table.html_table(cols, [[r.get(c) for c in cols] for r in self.rows],

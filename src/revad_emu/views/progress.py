@@ -15,7 +15,7 @@ from collections.abc import Callable
 class ProgressBar:
     """Callable progress display for `Emulator.record(progress=...)` and the CLI."""
 
-    def __init__(self, *, delay: float = 0.0, notebook: bool = True, file=None) -> None:
+    def __init__(self, *, delay: float = 0.5, notebook: bool = True, file=None) -> None:
         self.delay = delay
         self.file = file or sys.stderr
         self.nodes: Callable[[], int] | None = None
@@ -58,11 +58,11 @@ class ProgressBar:
 
     def phase(self, name: str, total: int | None = None) -> None:
         """Start a new phase (e.g. "sweep", with `total` Jacobian entries): a fresh bar
-        after the recording bar was closed. Shown without delay: it was asked for."""
+        after the recording bar was closed."""
         self.close()
-        if self._tqdm is not None:
-            self._bar = self._tqdm(total=total, desc=name, file=self.file, leave=False)
-            self._bar.refresh()
+        if self._tqdm is not None:  # shown only if the phase lasts longer than `delay`
+            self._bar = self._tqdm(total=total, desc=name, file=self.file, leave=False,
+                                   delay=self.delay)
 
     def clear(self) -> None:
         """Erase the display (before the program writes to the same terminal)."""
