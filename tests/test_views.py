@@ -336,7 +336,7 @@ def test_progress_callable_and_bar(capsys):
     bar.clear()
     bar.close()
     err = capsys.readouterr().err
-    assert "nodes=10" in err and "instr" in err
+    assert "10 tape nodes" in err and "2.00M instructions" in err and "2.00 M/s" in err
 
 
 # --------------------------------------------------------------------------- CLI
@@ -429,3 +429,38 @@ def test_nodebug_binary_really_has_no_lines():
     from revad_emu.elf import read_elf
 
     assert read_elf(exe).lines.lookup(0x1000) is None
+
+
+@pytest.mark.slow
+def test_cli_progress_on_a_terminal_never_garbles_program_output():
+    """On a terminal the bar appears after a second and is erased before every write of
+    the program, so each program line starts on a clean line and stays whole."""
+    import pty
+
+    exe = build("views/chatty.c", ("-O2",))
+    master, slave = pty.openpty()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"),
+                                                      env.get("PYTHONPATH")]))
+    proc = subprocess.Popen([sys.executable, "-m", "revad_emu", str(exe)], stdin=slave,
+                            stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        out += data
+    assert proc.wait(timeout=300) == 0
+    os.close(master)
+    text = out.decode()
+    assert "recording:" in text and "tape nodes" in text  # the bar was shown
+    for k in range(5):
+        for line in (f"line {k} from the program\r\n", f"out {k}\r\n"):
+            i = text.index(line)
+            assert i == 0 or text[i - 1] in "\r\n", repr(text[max(0, i - 80):i + 30])
+    # After the last erase, the report starts on a clean line.
+    assert re.search(r"(^|[\r\n])revad-emu: 1 output", text), text[-500:]

@@ -141,9 +141,7 @@ def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr
              "tape_nodes": len(rec.tb) - 1,
              "record_seconds": record_seconds, "sweep_seconds": 0.0,
              "warnings": sum(rec.warn_counts.values())}
-    from revad_emu.api import result_of
-
-    return Recording(run_result=result_of(m, st), tape=tape,
+    return Recording(run_result=emu.result(m, st), tape=tape,
                      inputs=[(n, v) for n, _, v in rec.inputs],
                      outputs=[(n, v) for n, _, v in rec.outputs], stdout=bytes(m.out),
                      stderr=bytes(m.err), exit_code=m.exit_code,

@@ -8,6 +8,7 @@ and the bar is redrawn at the next tick. Without tqdm a one-line text display do
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -32,24 +33,35 @@ class ProgressBar:
             tqdm = None
         self._tqdm = tqdm
 
-    def _make_bar(self):
-        return self._tqdm(total=None, unit=" instr", unit_scale=True, desc="recording",
-                          file=self.file, leave=False, dynamic_ncols=True)
+    def _make_bar(self, initial: int = 0):
+        # Our own rate and time in the postfix: the bar starts after `delay`, so tqdm's
+        # clock would overstate the rate. A terminal that reports no size (a fresh pty:
+        # 0 columns or rows) would make tqdm print nothing: fall back to 100 x 24.
+        try:
+            size = os.get_terminal_size(self.file.fileno())
+            cols, rows = size.columns or 100, size.lines or 24
+        except (OSError, AttributeError, ValueError):
+            cols, rows = None, None
+        return self._tqdm(total=None, desc="recording", file=self.file, leave=False,
+                          unit_scale=True, ncols=cols, nrows=rows, initial=initial,
+                          bar_format="{desc}: {n_fmt} instructions{postfix}")
 
     def __call__(self, instructions: int, seconds: float) -> None:
         if seconds < self.delay:
             return
         nodes = self.nodes() - 1 if self.nodes is not None else None
-        if self._tqdm is not None:
-            if self._bar is None:
-                self._bar = self._make_bar()
-            self._bar.update(instructions - self._last)
-            self._last = instructions
-            if nodes is not None:
-                self._bar.set_postfix(nodes=f"{nodes:,}", refresh=False)
-            self._bar.refresh()
-            return
         rate = instructions / seconds if seconds else 0.0
+        if self._tqdm is not None:
+            new = self._bar is None
+            if new:
+                self._bar = self._make_bar(instructions)
+                self._last = instructions
+            extra = f", {nodes:,} tape nodes" if nodes is not None else ""
+            self._bar.set_postfix_str(f"{rate / 1e6:.2f} M/s{extra}, {seconds:.1f} s",
+                                      refresh=new)
+            self._bar.update(instructions - self._last)  # redraws at most every 0.1 s
+            self._last = instructions
+            return
         extra = f", {nodes:,} tape nodes" if nodes is not None else ""
         self.file.write(f"\r[revad-emu] {instructions / 1e6:9.1f} M instructions "
                         f"({rate / 1e6:.2f} M/s){extra}, {seconds:6.1f} s ")
