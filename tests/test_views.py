@@ -144,6 +144,9 @@ def test_explain_adjoints_and_ranges():
     part = rec.explain(nodes=range(4, 8), all=True)
     assert [r["node"] for r in part.rows] == [4, 5, 6, 7]
     assert [r["node"] for r in rec.explain(nodes=slice(1, 3)).rows] == [1, 2]
+    short = rec.explain(limit=3)
+    assert len(short.rows) == 3 and short.cut == len(rec.explain().rows) - 3
+    assert f"{short.cut} more row(s) beyond the limit" in str(short)
 
 
 # --------------------------------------------------------------------------- DOT / graph

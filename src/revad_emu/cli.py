@@ -285,10 +285,13 @@ def _from_tape(args) -> int:
     return 0
 
 
+EXPLAIN_LIMIT = 20_000  # rows of --explain; a long run's tape would flood the terminal
+
+
 def _views(args, rec) -> None:
     """--explain and --graph, after the run."""
     if args.explain:
-        text = str(rec.explain())
+        text = str(rec.explain(limit=EXPLAIN_LIMIT))
         if args.explain == "-":
             sys.stderr.write(text + "\n")
         else:

@@ -136,6 +136,9 @@ def check(rec, rel_step: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8) -
     if emu is None:
         raise RevadError("check() needs a Recording made by Emulator.record() in this "
                          "process (a loaded tape cannot re-run its program)")
+    if emu.stdin is None:
+        raise RevadError("check() re-runs the program, so its standard input must be given "
+                         "as bytes: Emulator(..., stdin=b'...')")
     J = np.asarray(rec.jacobian()).reshape(len(rec.outputs), len(rec.inputs))
     base = _run(emu, None, 0.0)
     if len(base.inputs) != len(rec.inputs) or len(base.outputs) != len(rec.outputs):

@@ -29,12 +29,15 @@ class Explanation:
     total: int
     output: int | None = None
     columns: list[str] = field(default_factory=list)
+    cut: int = 0  # rows left out by `limit`
 
     def _summary(self) -> str:
         s = f"{len(self.rows)} of {self.total} tape nodes"
         if self.hidden:
             s += (f"; {self.hidden} node(s) that no output depends on are hidden "
                   "(explain(all=True) shows them)")
+        if self.cut:
+            s += f"; {self.cut} more row(s) beyond the limit (explain(nodes=range(a, b)))"
         return s
 
     def __str__(self) -> str:
@@ -56,12 +59,13 @@ class Explanation:
 
 
 def explain(source, *, all: bool = False, nodes: range | slice | None = None,  # noqa: A002
-            output: int | None = None) -> Explanation:
+            output: int | None = None, limit: int | None = None) -> Explanation:
     """Rows for the nodes of `source` (a Recording or a Tape).
 
     all: also the nodes no output depends on. nodes: only this index range (a `range` or
     `slice` of node indices). output: only what output number `output` depends on, with
-    each node's adjoint d(output)/d(node) in an extra column.
+    each node's adjoint d(output)/d(node) in an extra column. limit: at most this many
+    rows (the rest are counted).
     """
     tape: Tape = getattr(source, "tape", source)
     loc = locator_for(source)
@@ -80,10 +84,13 @@ def explain(source, *, all: bool = False, nodes: range | slice | None = None,  #
     ops = tape.op_names()
     parents, partials = tape.parents.tolist(), tape.partials.tolist()
     values, addrs = tape.values.tolist(), tape.addr.tolist()
-    rows, hidden = [], 0
+    rows, hidden, cut = [], 0, 0
     for k in span:
         if keep is not None and not keep[k]:
             hidden += 1
+            continue
+        if limit is not None and len(rows) >= limit:
+            cut += 1
             continue
         ps = [p for p in parents[k] if p]
         ds = [d for p, d in zip(parents[k], partials[k], strict=True) if p]
@@ -97,4 +104,4 @@ def explain(source, *, all: bool = False, nodes: range | slice | None = None,  #
             row["adjoint"] = float(adj[k])
         rows.append(row)
     cols = [c for c in COLUMNS if c != "adjoint" or adj is not None]
-    return Explanation(rows, hidden, n - 1, output, cols)
+    return Explanation(rows, hidden, n - 1, output, cols, cut)

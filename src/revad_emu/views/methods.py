@@ -12,14 +12,15 @@ import numpy as np
 class ViewsMixin:
     """Mixed into Recording and Tape; expects `self.tape` (or self being the tape)."""
 
-    def explain(self, *, all: bool = False, nodes=None, output: int | None = None):  # noqa: A002
+    def explain(self, *, all: bool = False, nodes=None, output: int | None = None,  # noqa: A002
+                limit: int | None = None):
         """One row per tape node: op, value, parents, partials, instruction, source line,
         disassembly. Default: only nodes an output depends on (the rest are counted);
         `all=True` shows every node, `nodes=range(a, b)` a range, `output=k` only what
-        output k depends on, with adjoints d(output k)/d(node)."""
+        output k depends on, with adjoints d(output k)/d(node); `limit` caps the rows."""
         from revad_emu.views.explain import explain
 
-        return explain(self, all=all, nodes=nodes, output=output)
+        return explain(self, all=all, nodes=nodes, output=output, limit=limit)
 
     def to_dot(self, *, all: bool = False, output: int | None = None,
                max_nodes: int = 300) -> str:
