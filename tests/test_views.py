@@ -394,6 +394,12 @@ def test_cli_version_help_notes(tmp_path):
     crash = build("run/null_deref.c", ("-O2",))
     res = cli(str(crash))
     assert res.returncode == 139 and "mark" not in res.stderr.lower()
+    crash = build("views/crash_after_input.c", ("-O2",))
+    for extra in ([], ["--tape", str(tmp_path / "c.npz")]):
+        res = cli(*extra, str(crash))
+        assert res.returncode == 139, res.stderr
+        assert "invalid memory access" in res.stderr
+        assert "mark" not in res.stderr.lower() and "REVAD_" not in res.stderr, res.stderr
 
 
 def test_cli_formats_and_from_tape(tmp_path):

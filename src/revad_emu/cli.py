@@ -177,7 +177,7 @@ def _run(args) -> int:
             progress.close()
     crashed = res.fault is not None or res.exit_code < 0
     if rec is not None and ((rec.inputs and rec.outputs) or args.output or args.tape):
-        _report(args, rec)
+        _report(args, rec, crashed)
     elif rec is not None and not crashed and not args.quiet:
         from revad_emu.clitext import marks_note
 
@@ -199,7 +199,7 @@ def _run(args) -> int:
     return res.exit_code
 
 
-def _report(args, rec) -> None:
+def _report(args, rec, crashed: bool = False) -> None:
     import numpy as np
 
     from revad_emu import report
@@ -221,7 +221,10 @@ def _report(args, rec) -> None:
     elif args.output:
         with open(args.output, "w") as f:
             f.write(report.table(rec, J) + "\n")
-    if (args.format == "table" and not args.quiet) or args.verbose:
+    if crashed and not (rec.inputs and rec.outputs):
+        for w in rec.warnings:  # no table, no "mark your inputs" hint: the run crashed
+            sys.stderr.write(f"revad-emu: warning: {w}\n")
+    elif (args.format == "table" and not args.quiet) or args.verbose:
         sys.stderr.write(report.table(rec, J) + "\n")
     elif rec.warnings:
         for w in rec.warnings:
