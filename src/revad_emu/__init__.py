@@ -4,6 +4,8 @@ from revad_emu.api import Emulator, RunResult
 from revad_emu.errors import RevadError
 from revad_emu.functions import CallError, DerivativeWarning, Function, Library, load
 from revad_emu.functions.transforms import grad, jacobian, jvp, value_and_grad, vjp
+from revad_emu.recording import Recording
+from revad_emu.tape import Tape
 
 __version__ = "0.1.0"
 
@@ -31,6 +33,6 @@ def map(fn, points, executor=None, *, progress: bool = True, chunksize: int = 1)
     return map_points(fn, points, executor, progress=progress, chunksize=chunksize)
 
 
-__all__ = ["CallError", "DerivativeWarning", "Emulator", "Function", "Library", "RevadError",
-           "RunResult", "__version__", "grad", "jacobian", "jvp", "load", "map", "to_jax",
-           "to_torch", "value_and_grad", "vjp"]
+__all__ = ["CallError", "DerivativeWarning", "Emulator", "Function", "Library", "Recording",
+           "RevadError", "RunResult", "Tape", "__version__", "grad", "jacobian", "jvp", "load",
+           "map", "to_jax", "to_torch", "value_and_grad", "vjp"]

@@ -80,10 +80,20 @@ class Emulator:
         return result_of(m, st)
 
     def record(self, **kw):
-        """Run the program and record the tape of its active floating-point operations."""
+        """Run the program and record the tape of its active floating-point operations.
+
+        progress=True shows a progress bar (tqdm), or pass a callable(instructions,
+        seconds); strict=True makes a dropped derivative an error; trace=a text stream
+        prints each tape node as it is recorded. Returns a `Recording`."""
         from revad_emu.recording import record
 
         return record(self, **kw)
+
+    @staticmethod
+    def result(m: Machine, st) -> RunResult:
+        """The RunResult of a finished machine (used by recording, which must not import
+        this module: api sits above recording)."""
+        return result_of(m, st)
 
 
 def result_of(m: Machine, st) -> RunResult:

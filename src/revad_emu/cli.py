@@ -42,11 +42,19 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from revad_emu.clitext import EPILOG
+
     p = _Parser(
-        prog="revad-emu",
+        prog="revad-emu", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run an x86-64 Linux program under emulation and differentiate the "
                     "floating-point computations between its marked inputs and outputs.")
+    p.add_argument("--version", action="store_true",
+                   help="print the versions of revad-emu, unicorn and capstone and whether "
+                        "the compiled hot path is in use")
     p.add_argument("-v", "--verbose", action="store_true", help="show details and tracebacks")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no Jacobian table, notes or progress on stderr (warnings and errors "
+                        "are still printed)")
     p.add_argument("--stdin", metavar="FILE", help="feed FILE to the program's standard input")
     p.add_argument("--max-instructions", type=_positive_int, metavar="N",
                    help="stop with an error after N instructions")
@@ -79,6 +87,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", metavar="DIR",
                    help="also write Derivgrind-format tape files (dg-tape, dg-input-indices, "
                         "dg-output-indices) into DIR")
+    p.add_argument("--explain", nargs="?", const="-", metavar="FILE",
+                   help="after the run, explain the tape (one row per node: op, value, "
+                        "parents, partials, function+offset, file:line, disassembly) on "
+                        "stderr or into FILE (write --explain=FILE)")
+    p.add_argument("--graph", metavar="FILE",
+                   help="draw the tape into FILE.dot, .svg or .png (svg/png with Graphviz's "
+                        "dot program, else matplotlib)")
+    p.add_argument("--trace", action="store_true",
+                   help="print each taped instruction as it runs (value; tangent with "
+                        "--dg-mode d) on stderr")
     p.add_argument("--dg-mode", choices=("b", "d"), default="b",
                    help="what Derivgrind's DG_GET_MODE answers (b: recording, d: forward)")
     p.add_argument("--from-tape", metavar="FILE.npz",
@@ -95,30 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-class Progress:
-    """A one-line progress display on a terminal for runs longer than a second."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.shown = False
-
-    def __call__(self, instructions: int, seconds: float) -> None:
-        if not self.enabled or seconds < 1.0:
-            return
-        rate = instructions / seconds if seconds else 0.0
-        sys.stderr.write(f"\r[revad-emu] {instructions / 1e6:9.1f} M instructions, "
-                         f"{rate / 1e6:6.2f} M/s, {seconds:6.1f} s ")
-        sys.stderr.flush()
-        self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 70 + "\r")
-            sys.stderr.flush()
+def _is_program(path: str) -> bool:
+    """Is `path` an executable file (so `--explain PROG` did not name an output file)?"""
+    return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
-def _write_fd(fd: int):
+def _write_fd(fd: int, progress=None):
+    """The guest's writes to fd; a progress display on the same terminal is erased first,
+    so it never garbles the program's output."""
     def write(data: bytes) -> None:
+        if progress is not None:
+            progress.clear()
         view = memoryview(data)
         while view:
             n = os.write(fd, view)
@@ -134,9 +139,18 @@ def main(argv: list[str] | None = None) -> int:
 
         return call_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.version:
+        from revad_emu.clitext import version_text
+
+        print(version_text())
+        return 0
     if args.include_dir:
         print(include_dir())
         return 0
+    if args.explain not in (None, "-") and _is_program(args.explain):
+        # `--explain PROG ARGS`: the optional FILE was not given; the value is PROG.
+        args.args = [args.prog, *args.args] if args.prog else args.args
+        args.prog, args.explain = args.explain, "-"
     try:
         _check_usage(args)
         return _from_tape(args) if args.from_tape else _run(args)
@@ -240,23 +254,35 @@ def _run(args) -> int:
     tty = [fd for fd in (0, 1, 2) if os.isatty(fd)]
     if args.stdin:
         tty = [fd for fd in tty if fd != 0]
-    progress = Progress(sys.stderr.isatty())
-    out, err = _write_fd(1), _write_fd(2)
+    from revad_emu.views.progress import ProgressBar
+
+    progress = ProgressBar(delay=1.0, notebook=False) if sys.stderr.isatty() and \
+        not args.quiet and not args.trace else None
+    out, err = _write_fd(1, progress), _write_fd(2, progress)
     rec = None
     try:
         if args.no_ad:
             res = emu.run(stdout=out, stderr=err, tty_fds=tty, progress=progress)
         else:
             rec = emu.record(stdout=out, stderr=err, tty_fds=tty, progress=progress,
-                             strict=args.strict, dg_mode=args.dg_mode)
+                             strict=args.strict, dg_mode=args.dg_mode,
+                             trace=sys.stderr if args.trace else None)
             res = rec.run_result
     finally:
-        progress.done()
-    if rec is not None and (rec.inputs or rec.outputs or args.report or args.tape):
+        if progress is not None:
+            progress.close()
+    crashed = res.fault is not None or res.exit_code < 0
+    if rec is not None and ((rec.inputs and rec.outputs) or args.report or args.tape):
         try:
-            _report(args, rec)
+            _report(args, rec, crashed)
         except OSError as e:  # paths were checked before the run; the disk may still fail
             raise RevadError(f"cannot write the results: {e.filename}: {e.strerror}") from None
+    elif rec is not None and not crashed and not args.quiet:
+        from revad_emu.clitext import marks_note
+
+        sys.stderr.write(marks_note(rec) + "\n")
+    if rec is not None:
+        _views(args, rec)
     if args.verbose:
         sys.stderr.write(f"revad-emu: {res.instructions} instructions in {res.seconds:.2f} s, "
                          f"{sum(res.syscalls.values())} syscalls\n")
@@ -272,7 +298,7 @@ def _run(args) -> int:
     return res.exit_code
 
 
-def _report(args, rec) -> None:
+def _report(args, rec, crashed: bool = False) -> None:
     import numpy as np
 
     from revad_emu import report
@@ -286,6 +312,9 @@ def _report(args, rec) -> None:
     if args.format == "json":
         with open(args.report, "w") as f:
             f.write(report.dumps(report.to_json(rec, J)) + "\n")
+    elif args.format == "csv":
+        with open(args.report, "w", newline="") as f:
+            f.write(report.to_csv(rec, J))
     elif args.format == "npy":
         np.save(args.report, J)
     elif args.format == "csv":
@@ -294,7 +323,10 @@ def _report(args, rec) -> None:
     elif args.report:
         with open(args.report, "w") as f:
             f.write(report.table(rec, J) + "\n")
-    if args.format == "table" or args.verbose:
+    if crashed and not (rec.inputs and rec.outputs):
+        for w in rec.warnings:  # no table, no "mark your inputs" hint: the run crashed
+            sys.stderr.write(f"revad-emu: warning: {w}\n")
+    elif (args.format == "table" and not args.quiet) or args.verbose:
         sys.stderr.write(report.table(rec, J) + "\n")
     elif rec.warnings:
         for w in rec.warnings:
@@ -337,8 +369,6 @@ def _check_jacobian_size(n_out: int, n_in: int) -> None:
 
 
 def _from_tape(args) -> int:
-    import json
-
     import numpy as np
 
     from revad_emu import sweep
@@ -358,16 +388,45 @@ def _from_tape(args) -> int:
             res = sweep.jacobian(tape)
     except ValueError as e:
         raise UsageError(f"{e} (tape has {n_in} inputs, {n_out} outputs)") from None
+    from revad_emu import clitext, report
+
+    kind = "vjp" if args.vjp else "jvp" if args.jvp else "jacobian"
     if args.format == "npy" and args.report:
         np.save(args.report, res)
-    elif args.format == "json":
-        text = json.dumps(np.asarray(res).tolist())
-        if args.report:
-            with open(args.report, "w") as f:
-                f.write(text + "\n")
-        else:
-            print(text)
+        return 0
+    if args.format == "json":
+        text = report.dumps(clitext.labelled_json(kind, res, tape))
+    elif args.format == "csv":
+        names = tape.input_names if kind != "jvp" else tape.output_names
+        rows = np.atleast_2d(res)
+        lines = [",".join(([""] if kind == "jacobian" else []) + names)]
+        for i, r in enumerate(rows):
+            lead = [tape.output_names[i]] if kind == "jacobian" else []
+            lines.append(",".join(lead + [repr(float(x)) for x in r]))
+        text = "\n".join(lines)
     else:
-        np.savetxt(args.report or sys.stdout, np.atleast_2d(res), fmt="%.17g",
-                   delimiter="," if args.format == "csv" else " ")
+        text = clitext.labelled(kind, res, tape)
+    if args.report:
+        with open(args.report, "w") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
     return 0
+
+
+EXPLAIN_LIMIT = 20_000  # rows of --explain; a long run's tape would flood the terminal
+
+
+def _views(args, rec) -> None:
+    """--explain and --graph, after the run."""
+    if args.explain:
+        text = str(rec.explain(limit=EXPLAIN_LIMIT))
+        if args.explain == "-":
+            sys.stderr.write(text + "\n")
+        else:
+            with open(args.explain, "w") as f:
+                f.write(text + "\n")
+    if args.graph:
+        from revad_emu.views.dot import write_graph
+
+        write_graph(rec, args.graph)

@@ -31,8 +31,37 @@ def to_json(rec, J: np.ndarray) -> dict:
     }
 
 
-def dumps(report: dict) -> str:
-    return json.dumps(report, indent=1)
+def dumps(report: object, indent: int = 2, _level: int = 0) -> str:
+    """Indented JSON for people, with every list of plain values (a Jacobian row, a list
+    of names) on one line; inf/nan become strings as in `to_json`."""
+    pad, inner = " " * (indent * _level), " " * (indent * (_level + 1))
+    if isinstance(report, dict):
+        if not report:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k))}: {dumps(v, indent, _level + 1)}"
+                 for k, v in report.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(report, list | tuple):
+        if all(not isinstance(v, dict | list | tuple) for v in report):
+            return "[" + ", ".join(dumps(v, indent, _level + 1) for v in report) + "]"
+        items = [inner + (_inline(v) if _flat_dict(v) else dumps(v, indent, _level + 1))
+                 for v in report]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    if isinstance(report, float | np.floating):
+        return json.dumps(_num(report))
+    if isinstance(report, np.integer):
+        return str(int(report))
+    return json.dumps(report)
+
+
+def _flat_dict(v: object) -> bool:
+    return isinstance(v, dict) and all(not isinstance(x, dict | list | tuple)
+                                       for x in v.values())
+
+
+def _inline(d: dict) -> str:
+    """A list element such as {"name": "x", "value": 1.5} on one line."""
+    return "{" + ", ".join(f"{json.dumps(str(k))}: {dumps(v)}" for k, v in d.items()) + "}"
 
 
 def to_csv(rec, J: np.ndarray) -> str:

@@ -46,6 +46,8 @@ def op_code(name: str) -> int:
 
 
 _INPUT = op_code("input")
+_VIEW_METHODS = frozenset({"explain", "to_dot", "graph", "by_line", "jacobian_frame",
+                           "_repr_html_"})
 
 Marks = Sequence[tuple[str, int]] | Sequence[int]
 
@@ -252,6 +254,53 @@ class Tape:
         """Operation names of `nodes` (default: all nodes); unknown codes show as `op<N>`."""
         codes = self.op if nodes is None else self.op[np.asarray(list(nodes), np.int64)]
         return [OPS[c] if c < len(OPS) else f"op{c}" for c in codes.tolist()]
+
+    # --- evaluation and views (the public Tape API; the work is in sweep.py / views) ------
+
+    def vjp(self, ybar, method: str = "auto") -> np.ndarray:
+        """Vector-Jacobian product: output weights `ybar` (one per output) → input adjoints."""
+        from revad_emu import sweep
+
+        return sweep.vjp(self, np.asarray(ybar, dtype=float), method=method)
+
+    def jvp(self, xdot, method: str = "auto") -> np.ndarray:
+        """Jacobian-vector product: input directions `xdot` → output tangents."""
+        from revad_emu import sweep
+
+        return sweep.jvp(self, np.asarray(xdot, dtype=float), method=method)
+
+    def jacobian(self, method: str = "auto") -> np.ndarray:
+        """Full Jacobian, rows = outputs, columns = inputs (in mark order)."""
+        from revad_emu import sweep
+
+        return sweep.jacobian(self, method=method)
+
+    def gradient(self, output: int = 0) -> np.ndarray:
+        """Gradient of output number `output` with respect to all inputs."""
+        seed = np.zeros(len(self.outputs))
+        seed[output] = 1.0
+        return self.vjp(seed)
+
+    def stats(self) -> dict:
+        """Operation counts, depth histogram, memory in bytes."""
+        from revad_emu.views.methods import tape_stats
+
+        return tape_stats(self)
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """IPython display (looked up on the class, so it cannot come from __getattr__)."""
+        from revad_emu.views.display import pretty_text
+
+        p.text(repr(self) if cycle else pretty_text(self))
+
+    def __getattr__(self, name: str):
+        """View methods (explain, to_dot, graph, by_line, jacobian_frame, HTML display)
+        live in revad_emu.views so this module stays free of presentation code."""
+        if name in _VIEW_METHODS:
+            from revad_emu.views.methods import ViewsMixin
+
+            return getattr(ViewsMixin, name).__get__(self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # --- persistence -------------------------------------------------------------------
 
