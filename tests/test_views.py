@@ -416,8 +416,9 @@ def test_cli_formats_and_from_tape(tmp_path):
     assert cli("-q", "--format", "csv", "-o", str(rc), str(exe), *ARGV).returncode == 0
     rows = [ln.split(",") for ln in rc.read_text().splitlines()]
     assert rows[0] == ["output", "value", "p[0]", "p[1]", "p[2]"]
-    assert [r[0] for r in rows[1:]] == ["f", "g"]
-    np.testing.assert_allclose([[float(x) for x in r[2:]] for r in rows[1:]], J, rtol=1e-13)
+    assert rows[1][0] == "(input value)"
+    assert [r[0] for r in rows[2:]] == ["f", "g"]
+    np.testing.assert_allclose([[float(x) for x in r[2:]] for r in rows[2:]], J, rtol=1e-13)
     res = cli("--from-tape", str(tape), "--vjp", "0,1")
     assert res.returncode == 0, res.stderr
     got = dict(ln.split(" = ") for ln in res.stdout.strip().splitlines())
