@@ -130,7 +130,8 @@ def parse(text: str, is_input: bool) -> Selector:
                                 "such as :arg0 or :ret")
         n = int(m.group(2)) if m.group(2) else None
         if n is not None and n < 1:
-            raise SelectorError(f"selector {s!r}: element count must be at least 1")
+            raise SelectorError(f"selector {s!r}: SYMBOL[N] selects the first N elements; N "
+                                "must be at least 1")
         return Selector(s, is_input, "symbol", name=m.group(1), count=n,
                         type=_type(m.group(3), s))
     raise SelectorError(

@@ -118,7 +118,7 @@ class TextLog:
             pos, found = s.find(text) if text else (-1, b"")
             if pos >= 0:
                 return f"{s.label} line {s.take(pos, len(found))}", found
-        return "string", text
+        return label or "string", text
 
 
 def number_text(raw: bytes) -> bytes:
