@@ -157,7 +157,8 @@ class Outside:
         if found is None:
             raise self._missing(sel)
         addr, size = found
-        info = self.dwarf.variable(sel.name) if self.dwarf.present else None
+        need = sel.type is None or sel.count is None  # DWARF is slow to index: only if asked
+        info = self.dwarf.variable(sel.name) if need and self.dwarf.present else None
         if info is not None and info.fp is None and sel.type is None:
             raise SelectorError(f"{sel.flag}: {sel.name} is not a floating-point variable "
                                 "(DWARF); give :TYPE to read it anyway")
