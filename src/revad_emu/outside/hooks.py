@@ -355,7 +355,9 @@ class Outside:
         self.fast.set_reg(fastuc.UC_RIP, f.ret)
         self.rec.flush()
         self._where = f.ret
-        for item in f.items:
+        # Items of functions that share this frame (a wrapper tail-jumping into another
+        # hooked function) run innermost first, as their returns would have.
+        for item in reversed(f.items):
             item()
 
     # -- main ---------------------------------------------------------------------------
@@ -512,6 +514,7 @@ class Outside:
         self._where = addr
         f = self.fast
         rsp = f.gpr(RSP)
+        later: list[Callable[[], None]] = []  # at the return, in selector order
         for sel in sels:
             if n not in sel.range:
                 continue
@@ -539,7 +542,7 @@ class Outside:
                 if sel.is_input:
                     elements()
                 else:
-                    self._on_return(elements)
+                    later.append(elements)
             elif sel.kind == "ret":
                 w, typ = self.widths[id(sel)]
 
@@ -547,7 +550,9 @@ class Outside:
                     loc, raw = self._register("st0" if typ == "long double" else "xmm0", w)
                     self._mark(sel, f"{fn}:ret", loc, raw, w)
 
-                self._on_return(result)
+                later.append(result)
+        if later:
+            self._on_return(lambda: [item() for item in later])
 
     # -- end of run ---------------------------------------------------------------------
     def finish(self) -> None:
