@@ -383,7 +383,7 @@ class Outside:
         self.m.uc.ctl_flush_tb()
         for sel in self.sels:
             if sel.is_input and sel.kind in ("symbol", "addr"):
-                self._memory(sel, True)
+                self._memory(sel)
 
     def _function_address(self, sel: Selector) -> int:
         found = self._exe_symbol(sel.name, sel.flag)
@@ -421,7 +421,8 @@ class Outside:
         else:
             self._output(name, loc, raw, w)
 
-    def _memory(self, sel: Selector, _at_main: bool) -> None:
+    def _memory(self, sel: Selector) -> None:
+        """Mark a global or raw-address selection (input at main, output at exit)."""
         if sel.kind == "addr":
             addr = sel.addr + (self.base if self.m.exe.is_pie else 0)
             n, typ, label = sel.count or 1, sel.type or "double", f"{sel.addr:#x}"
@@ -562,7 +563,7 @@ class Outside:
         if self._main_done:
             for sel in self.sels:
                 if not sel.is_input and sel.kind in ("symbol", "addr"):
-                    self._memory(sel, False)
+                    self._memory(sel)
         outs = self.rec.outputs
         for p in self.printed:
             text = p.text if p.text else f"{p.value:g}".encode()
