@@ -119,7 +119,7 @@ def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr
     reqs = requests(rec, dg_mode=dg_mode)
     m.enable_client_requests(reqs)
     outside = None
-    if emu.selectors:
+    if getattr(emu, "selectors", None):
         from revad_emu.outside.hooks import Outside
 
         outside = Outside(rec, emu.selectors)

@@ -128,16 +128,18 @@ class Dwarf:
     def _index(self, die) -> None:
         for child in die.iter_children():
             if child.tag == "DW_TAG_variable":
-                name = _attr(child, "DW_AT_name")
-                if name and "DW_AT_type" in child.attributes:
-                    self._vars.setdefault(name.decode(errors="replace"), child)
+                for key in ("DW_AT_linkage_name", "DW_AT_name"):
+                    name = _attr(child, key)
+                    if name and "DW_AT_type" in child.attributes:
+                        self._vars.setdefault(name.decode(errors="replace"), child)
             elif child.tag == "DW_TAG_subprogram":
                 for key in ("DW_AT_linkage_name", "DW_AT_MIPS_linkage_name", "DW_AT_name"):
                     name = _attr(child, key)
                     if name:
                         self._add_func(name.decode(errors="replace"), child)
                 self._index(child)  # function-local statics
-            elif child.tag in ("DW_TAG_namespace", "DW_TAG_module", "DW_TAG_lexical_block"):
+            elif child.tag in ("DW_TAG_namespace", "DW_TAG_module", "DW_TAG_lexical_block",
+                               "DW_TAG_structure_type", "DW_TAG_class_type"):
                 self._index(child)
 
     def _add_func(self, name: str, die) -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from revad_emu import fastuc
 from revad_emu.elf import _sections
 from revad_emu.libm import SYMBOLS as MATH_SYMBOLS
-from revad_emu.outside import libc
+from revad_emu.outside import cxxnames, libc
 from revad_emu.outside.dwarf import Dwarf, FuncInfo, dwarf_of
 from revad_emu.outside.spec import TYPES, Selector, SelectorError
 from revad_emu.outside.textlog import TextLog, number_text, stream_label
@@ -89,6 +89,7 @@ class Outside:
         self.slots: dict[int, Slot] = {}
         self.widths: dict[int, tuple[int, str]] = {}
         self._dwarf: Dwarf | None = None
+        self._cxx: dict[str, str] | None = None
         self._check_before_run()
         self.log = TextLog(*self._argv_ranges())
         self._wire_text_log()
@@ -111,22 +112,44 @@ class Outside:
             self._dwarf = dwarf_of(path, os.path.getmtime(path))
         return self._dwarf
 
-    def _exe_symbol(self, name: str) -> tuple[int, int] | None:
+    def _exe_symbol(self, name: str, flag: str = "") -> tuple[int, int, str] | None:
+        """(link address, size, symbol name) of a program symbol, by its name or, for C++,
+        its demangled name (see cxxnames); None if there is none."""
         st = self.m.exe.symbols
         a = st.by_name.get(name)
         if a is None:
-            return None
+            if self._cxx is None:
+                self._cxx = cxxnames.demangle_all(st.names)
+            found = cxxnames.matches(name, self._cxx)
+            addrs = sorted({st.by_name[m] for m in found})
+            if len(addrs) > 1:
+                raise SelectorError(f"{flag}: {name!r} names {len(addrs)} functions: "
+                                    f"{', '.join(self._cxx[m] + ' = ' + m for m in found)}; "
+                                    "give the parameter list or the mangled name")
+            if not addrs:
+                return None
+            name = found[0]
+            a = addrs[0]
         size = max((s for x, s, n in zip(st.addrs, st.sizes, st.names, strict=True)
                     if n == name and x == a), default=0)
-        return a, size
+        return a, size, name
 
     def _missing(self, sel: Selector, where: str = "the program") -> SelectorError:
         if self.stripped and (sel.kind == "symbol" or not self.m.exe.interp):
             return SelectorError(f"{sel.flag}: {self.m.path} is stripped (no symbol table), so "
                                  f"{sel.name!r} cannot be found; select raw addresses with "
                                  "0xADDR:TYPE[N]")
-        names = [n for n in self.m.exe.symbols.names if not n.startswith("_")
-                 or sel.name.startswith("_")]
+        exe_names = self.m.exe.symbols.names
+        clones = [n for n in exe_names if n.startswith(sel.name + ".")]
+        if self._cxx:
+            clones += cxxnames.matches(sel.name, self._cxx, clones=True)
+        if clones:
+            return SelectorError(
+                f"{sel.flag}: the compiler left {sel.name!r} only as clone(s) "
+                f"{', '.join(sorted(set(clones)))}, whose parameters may differ from the "
+                "declaration; select a clone by its symbol name (its :ret is usually safe), "
+                "or build with -fno-ipa-sra -fno-ipa-cp")
+        names = [n for n in exe_names if not n.startswith("_") or sel.name.startswith("_")]
         if where != "the program":
             for _s, _e, _b, elf in self.m.symbols.modules():
                 if elf is not self.m.exe:
@@ -147,17 +170,21 @@ class Outside:
                         f"{sel.flag}: {sel.name} is a math-library function, which revad_emu "
                         "already differentiates at its calls; select the values its caller "
                         "passes or receives instead")
-                found = self._exe_symbol(sel.name)
+                found = self._exe_symbol(sel.name, sel.flag)
                 if found is None and not exe.interp:
                     raise self._missing(sel)
-                self._function_layout(sel, self.dwarf.function(sel.name) if found else None)
+                if found is not None:  # else: a library function, looked up at main
+                    self._function_layout(sel, self.dwarf.function(found[2]))
 
     def _resolve_symbol(self, sel: Selector) -> None:
-        found = self._exe_symbol(sel.name)
+        found = self._exe_symbol(sel.name, sel.flag)
         if found is None:
             raise self._missing(sel)
-        addr, size = found
-        info = self.dwarf.variable(sel.name) if self.dwarf.present else None
+        addr, size, sym = found
+        need = sel.type is None or sel.count is None  # DWARF is slow to index: only if asked
+        info = self.dwarf.variable(sym) if need and self.dwarf.present else None
+        if info is None and need and sym != sel.name and self.dwarf.present:
+            info = self.dwarf.variable(sel.name.rsplit("::", 1)[-1])
         if info is not None and info.fp is None and sel.type is None:
             raise SelectorError(f"{sel.flag}: {sel.name} is not a floating-point variable "
                                 "(DWARF); give :TYPE to read it anyway")
@@ -328,7 +355,9 @@ class Outside:
         self.fast.set_reg(fastuc.UC_RIP, f.ret)
         self.rec.flush()
         self._where = f.ret
-        for item in f.items:
+        # Items of functions that share this frame (a wrapper tail-jumping into another
+        # hooked function) run innermost first, as their returns would have.
+        for item in reversed(f.items):
             item()
 
     # -- main ---------------------------------------------------------------------------
@@ -354,10 +383,10 @@ class Outside:
         self.m.uc.ctl_flush_tb()
         for sel in self.sels:
             if sel.is_input and sel.kind in ("symbol", "addr"):
-                self._memory(sel, True)
+                self._memory(sel)
 
     def _function_address(self, sel: Selector) -> int:
-        found = self._exe_symbol(sel.name)
+        found = self._exe_symbol(sel.name, sel.flag)
         if found is not None:
             return self.base + found[0]
         a = self.m.symbols.address_of(sel.name)
@@ -392,7 +421,8 @@ class Outside:
         else:
             self._output(name, loc, raw, w)
 
-    def _memory(self, sel: Selector, _at_main: bool) -> None:
+    def _memory(self, sel: Selector) -> None:
+        """Mark a global or raw-address selection (input at main, output at exit)."""
         if sel.kind == "addr":
             addr = sel.addr + (self.base if self.m.exe.is_pie else 0)
             n, typ, label = sel.count or 1, sel.type or "double", f"{sel.addr:#x}"
@@ -485,6 +515,7 @@ class Outside:
         self._where = addr
         f = self.fast
         rsp = f.gpr(RSP)
+        later: list[Callable[[], None]] = []  # at the return, in selector order
         for sel in sels:
             if n not in sel.range:
                 continue
@@ -512,7 +543,7 @@ class Outside:
                 if sel.is_input:
                     elements()
                 else:
-                    self._on_return(elements)
+                    later.append(elements)
             elif sel.kind == "ret":
                 w, typ = self.widths[id(sel)]
 
@@ -520,7 +551,9 @@ class Outside:
                     loc, raw = self._register("st0" if typ == "long double" else "xmm0", w)
                     self._mark(sel, f"{fn}:ret", loc, raw, w)
 
-                self._on_return(result)
+                later.append(result)
+        if later:
+            self._on_return(lambda: [item() for item in later])
 
     # -- end of run ---------------------------------------------------------------------
     def finish(self) -> None:
@@ -530,7 +563,7 @@ class Outside:
         if self._main_done:
             for sel in self.sels:
                 if not sel.is_input and sel.kind in ("symbol", "addr"):
-                    self._memory(sel, False)
+                    self._memory(sel)
         outs = self.rec.outputs
         for p in self.printed:
             text = p.text if p.text else f"{p.value:g}".encode()

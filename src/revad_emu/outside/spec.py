@@ -73,6 +73,9 @@ class Selector:
 
 _RANGE = r"(\d+)(?:-(\d+))?"
 _NAME = r"[A-Za-z_.$][\w.$@]*"
+# A function: a symbol, or a C++ name such as ns::Class::method or f(double, int).
+_FUNC = r"[A-Za-z_.$~][\w.$@~]*(?:::[A-Za-z_~][\w~]*)*(?:\([\w:,*&<> ]*\)(?: const)?)?"
+_PART = r"ret|arg\d+|arg\[\d+\]|\*arg\d+(?:\[\d+\])?(?::[A-Za-z_ ]+)?"
 
 
 def _range(lo: str | None, hi: str | None, text: str) -> Range:
@@ -119,18 +122,23 @@ def parse(text: str, is_input: bool) -> Selector:
             raise SelectorError(f"selector {s!r}: element count must be at least 1")
         return Selector(s, is_input, "addr", addr=int(m.group(1), 16), count=n,
                         type=_type(m.group(2), s) or "double")
+    m = re.fullmatch(rf"(.+?)(?:#{_RANGE})?:({_PART})", s)
+    if m and re.fullmatch(_FUNC, m.group(1)):
+        return _function(s, is_input, m.group(1), _range(m.group(2), m.group(3), s),
+                         m.group(4))
     m = re.fullmatch(rf"({_NAME})(?:#{_RANGE})?:(.+)", s)
     if m and re.match(r"\*?arg|ret$", m.group(4)):
         return _function(s, is_input, m.group(1), _range(m.group(2), m.group(3), s),
                          m.group(4))
-    m = re.fullmatch(rf"({_NAME})(?:\[(\d+)\])?(?::(.+))?", s)
+    m = re.fullmatch(rf"({_NAME}(?:::[A-Za-z_]\w*)*)(?:\[(\d+)\])?(?::(.+))?", s)
     if m:
         if "#" in s:
             raise SelectorError(f"selector {s!r}: #N (a call number) needs a function part "
                                 "such as :arg0 or :ret")
         n = int(m.group(2)) if m.group(2) else None
         if n is not None and n < 1:
-            raise SelectorError(f"selector {s!r}: element count must be at least 1")
+            raise SelectorError(f"selector {s!r}: SYMBOL[N] selects the first N elements; N "
+                                "must be at least 1")
         return Selector(s, is_input, "symbol", name=m.group(1), count=n,
                         type=_type(m.group(3), s))
     raise SelectorError(

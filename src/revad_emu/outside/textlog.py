@@ -15,6 +15,8 @@ import re
 _NUMBER = re.compile(rb"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdDqQ][-+]?\d+)?|[-+]?(?:inf|nan)\w*",
                      re.IGNORECASE)
 _SKIP_PREFIXES = ("/etc/", "/proc/", "/sys/", "/usr/lib", "/lib", "/usr/share/")
+MAX_STREAM = 64 << 20  # text kept per stream (for names only)
+WINDOW = 1 << 16       # how far past the cursor a number's text is looked for
 
 
 def _as_float(tok: bytes) -> float | None:
@@ -26,32 +28,47 @@ def _as_float(tok: bytes) -> float | None:
 
 
 class Stream:
+    """The text of one stream, a cursor past the last number attributed to it, and the line
+    count up to the cursor (kept incrementally: names cost O(text), not O(text × values))."""
+
     def __init__(self, label: str):
         self.label = label
         self.data = bytearray()
         self.cursor = 0
         self.last = 0  # order of the latest read/write (most recent wins ties)
+        self._counted = 0  # lines are counted up to here
+        self._lines = 1
+
+    def append(self, data: bytes) -> None:
+        room = MAX_STREAM - len(self.data)
+        if room > 0:
+            self.data += data[:room]
 
     def find(self, text: bytes) -> tuple[int, bytes]:
-        """Position and text of `text` at or after the cursor, or of the first number token
-        equal to it in value (libgfortran rewrites 1.5d0 as 1.5e0 before converting, and
-        edits what snprintf made before writing it); (-1, b"") if absent."""
-        i = self.data.find(text, self.cursor)
+        """Position and text of `text` shortly after the cursor, or of the first number
+        token there equal to it in value (libgfortran rewrites 1.5d0 as 1.5e0 before
+        converting, and edits what snprintf made before writing it); (-1, b"") if absent."""
+        end = self.cursor + WINDOW
+        i = self.data.find(text, self.cursor, end)
         if i >= 0:
             return i, text
         want = _as_float(text)
         if want is None:
             return -1, b""
-        for m in _NUMBER.finditer(self.data, self.cursor):
+        for m in _NUMBER.finditer(self.data, self.cursor, end):
             v = _as_float(m.group())
             if v is not None and (v == want or (v != v and want != want)):
                 return m.start(), m.group()
         return -1, b""
 
     def take(self, pos: int, n: int) -> int:
-        """Advance past a match; return its 1-based line number."""
+        """Advance past a match at pos (at or after the cursor); its 1-based line number."""
+        if pos >= self._counted:
+            self._lines += self.data.count(b"\n", self._counted, pos)
+            self._counted = pos
+        line = self._lines
         self.cursor = max(self.cursor, pos + n)
-        return self.data.count(b"\n", 0, pos) + 1
+        return line
 
 
 def stream_label(path: str) -> str:
@@ -82,11 +99,11 @@ class TextLog:
     def read(self, path: str, data: bytes) -> None:
         if not data or path.startswith(_SKIP_PREFIXES) or data[:4] == b"\x7fELF":
             return
-        self._stream(self.reads, path).data += data
+        self._stream(self.reads, path).append(data)
 
     def wrote(self, path: str, data: bytes) -> None:
         if data:
-            self._stream(self.writes, path).data += data
+            self._stream(self.writes, path).append(data)
 
     def origin(self, nptr: int, text: bytes) -> str:
         """'argv[1]', 'stdin line 3', 'data.txt line 2', or "string" for a number in memory
@@ -118,7 +135,7 @@ class TextLog:
             pos, found = s.find(text) if text else (-1, b"")
             if pos >= 0:
                 return f"{s.label} line {s.take(pos, len(found))}", found
-        return "string", text
+        return label or "string", text
 
 
 def number_text(raw: bytes) -> bytes:
