@@ -101,3 +101,24 @@ def test_untracked_change_after_a_sizeless_mark_warns():
     assert J.shape == (1, 1) and J[0, 0] == 0.0
     assert any("changed before its first floating-point read" in w for w in rec.warnings), \
         rec.warnings
+
+
+ATAN2 = [("double", ()), ("float", ("-DT_IS_FLOAT",)), ("long double", ("-DT_IS_LONG",))]
+
+
+@pytest.mark.parametrize("t,defs", ATAN2, ids=[t for t, _ in ATAN2])
+@pytest.mark.parametrize("a,b", [(3.0, 4.0), (-0.7, 0.2)], ids=["3-4", "m07-02"])
+def test_atan2_partials_not_swapped(t, defs, a, b):
+    """d atan2(a, b)/da = b/(a²+b²), d/db = -a/(a²+b²): analytic and central differences of
+    the native binary agree with revad_emu (Derivgrind's wrapper swaps the two, and its
+    suite's expected numbers follow it; docs/derivatives.md)."""
+    from fdcheck import assert_jacobian_close, fd_jacobian
+
+    exe = build("widths/dg_atan2.c", ("-O2", f"-DT={t}", *defs))
+    rec = Emulator(str(exe), argv=[repr(a), repr(b)]).record()
+    assert rec.exit_code == 0 and rec.warnings == []
+    J = rec.jacobian()
+    r2 = a * a + b * b
+    prec = "float" if t == "float" else "double"
+    np.testing.assert_allclose(J, [[b / r2, -a / r2]], rtol=1e-6 if t == "float" else 1e-12)
+    assert_jacobian_close(J, fd_jacobian(exe, [a, b], precision=prec), prec)
