@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from buildcache import CACHE, PROGRAMS, build, have, run_native
+from buildcache import CACHE, INCLUDE, PROGRAMS, build, have, run_native
 from fdcheck import (
     RTOL,
     assert_jacobian_close,
@@ -422,8 +422,8 @@ def binary(name: str, variant: str) -> Path:
         # The module must be compiled before the program: build revad.f90 first in line.
         moddir = CACHE / "fortran-modules"
         moddir.mkdir(parents=True, exist_ok=True)
-        return build(EXAMPLES / "revad.f90", (*flags, f"-J{moddir}"), static=static,
-                     extra_sources=(str(PROGRAMS / prog.source), str(EXAMPLES / "revad_fortran.c")))
+        return build(INCLUDE / "revad.f90", (*flags, f"-J{moddir}"), static=static,
+                     extra_sources=(str(PROGRAMS / prog.source), str(INCLUDE / "revad_fortran.c")))
     return build(prog.source, flags, static=static)
 
 

@@ -447,8 +447,8 @@ def test_native_outputs_parse_and_round_trip():
 def test_fortran_example_builds_and_runs(tmp_path):
     examples = TESTS.parent / "examples"
     exe = tmp_path / "fex"
-    cmd = ["gfortran", "-O2", f"-J{tmp_path}", f"-I{INCLUDE}", str(examples / "revad.f90"),
-           str(examples / "fortran_example.f90"), str(examples / "revad_fortran.c"), "-o",
+    cmd = ["gfortran", "-O2", f"-J{tmp_path}", f"-I{INCLUDE}", str(INCLUDE / "revad.f90"),
+           str(examples / "fortran_example.f90"), str(INCLUDE / "revad_fortran.c"), "-o",
            str(exe)]
     res = subprocess.run(cmd, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

@@ -122,3 +122,26 @@ def test_atan2_partials_not_swapped(t, defs, a, b):
     prec = "float" if t == "float" else "double"
     np.testing.assert_allclose(J, [[b / r2, -a / r2]], rtol=1e-6 if t == "float" else 1e-12)
     assert_jacobian_close(J, fd_jacobian(exe, [a, b], precision=prec), prec)
+
+
+@needs_gfortran
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_packaged_revad_fortran_module(opt, tmp_path):
+    """The `revad` module shipped next to revad.h: exact widths for real(4), real(8) and
+    real(10), scalars and arrays, names optional."""
+    from buildcache import INCLUDE
+
+    exe = build(INCLUDE / "revad.f90", (opt, f"-J{tmp_path}"),
+                extra_sources=(str(Path(__file__).parent / "programs" / "widths" /
+                                   "revad_module.f90"), str(INCLUDE / "revad_fortran.c")))
+    rec = Emulator(str(exe), argv=[]).record()
+    assert rec.exit_code == 0 and rec.stdout.split()[-1] == b"T"
+    assert [n for n, _ in rec.inputs] == ["a4[0]", "a4[1]", "a8", "x3"]
+    assert [v for _, v in rec.inputs] == [1.5, 2.0, 0.5, 2.0]
+    assert [n for n, _ in rec.outputs] == ["y4", "y8[0]", "y8[1]", "y8[2]", "y8[3]", "y10"]
+    assert rec.stats["complete"] is True
+    want = np.zeros((6, 4))
+    want[0, :2] = [2.0, 1.5]
+    want[1:4, 2] = [1.0, 2.0, 2 * 0.5]
+    want[5, 3] = 3 * 2.0**2
+    np.testing.assert_array_equal(rec.jacobian(), want)
