@@ -145,3 +145,14 @@ def test_packaged_revad_fortran_module(opt, tmp_path):
     want[1:4, 2] = [1.0, 2.0, 2 * 0.5]
     want[5, 3] = 3 * 2.0**2
     np.testing.assert_array_equal(rec.jacobian(), want)
+
+
+@pytest.mark.parametrize("t", ["float", "double", "long double"])
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_copies_before_the_first_read(t, opt):
+    """memcpy and integer registers between a size-less mark and its first read."""
+    exe = build("widths/dg_copies.c", (opt, f"-DT={t}"))
+    rec = Emulator(str(exe), argv=["1.25"]).record()
+    assert rec.exit_code == 0 and float(rec.stdout) == 1.25**2 + 1.25
+    assert rec.warnings == [], rec.warnings
+    np.testing.assert_array_equal(rec.jacobian(), [[2 * 1.25 + 1]])
