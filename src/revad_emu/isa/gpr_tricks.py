@@ -106,8 +106,10 @@ def b_trick(rec, insn: Insn):
     dfn = moves.loc_fn(rec, insn, d)
     if d.kind == "reg":
         fallback = (moves.b_bytewise if mn in ("and", "or") else rec.generic)(rec, insn)
+    elif mn == "or" or (mn == "and" and s.kind == "imm"):
+        fallback = None  # byte moves on memory (b_bytewise takes registers only)
     else:
-        fallback = rec.generic(rec, insn) if mn not in ("and", "or") else None
+        fallback = rec.generic(rec, insn)
     sh, fast = rec.sh, rec.fast
     di = d.reg.index if d.kind == "reg" else -1
     si = s.reg.index if s.kind == "reg" else -1
