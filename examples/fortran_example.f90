@@ -1,7 +1,7 @@
 ! Example: differentiate a Fortran computation with revad_emu.
 !
-!   D=$(python -m revad_emu --include-dir)
-!   gfortran -O2 -I"$D" "$D/revad.f90" fortran_example.f90 "$D/revad_fortran.c" -o fex
+!   I=$(python -m revad_emu --include-dir)    # revad.h, revad.f90, revad_fortran.c
+!   gfortran -O2 -I"$I" "$I/revad.f90" fortran_example.f90 "$I/revad_fortran.c" -o fex
 !   ./fex 0.5 1.5            # runs natively
 !   python -m revad_emu ... ./fex 0.5 1.5
 program fortran_example

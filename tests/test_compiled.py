@@ -161,3 +161,18 @@ def test_widths_and_gpr_tricks(monkeypatch, source, flags, argv):
     py, c = record_both(monkeypatch, exe, argv)
     assert_same(py, c)
     assert c.tape.parents.shape[0] > 4
+
+
+def test_fortran_sizeless_marks(monkeypatch):
+    """Derivgrind-shaped Fortran marks: raw bytes converted to a debugging value (a taint
+    through cvtsi2sd/addsd), widths decided at the first read; same tapes."""
+    import shutil
+    from pathlib import Path
+
+    if shutil.which("gfortran") is None:
+        pytest.skip("no gfortran")
+    shim = str(Path(__file__).parent / "include" / "dg_fortran_shim.c")
+    exe = build("widths/dg_fortran_widths.f90", ("-O0",), extra_sources=(shim,))
+    py, c = record_both(monkeypatch, exe, [])
+    assert_same(py, c)
+    assert c.warnings == []

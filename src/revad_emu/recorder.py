@@ -65,7 +65,7 @@ class Recorder:
         # Nodes put on a location by a size-less mark (Derivgrind's SET_INDEX): node → the
         # bytes found at each marked location. Their width is 0 until the first
         # floating-point read decides it (see `sizeless_read`).
-        self.sizeless: dict[int, list[bytes]] = {}
+        self.sizeless: dict[int, list[tuple[int, bytes]]] = {}
         self.hooked = False
         from revad_emu.mathcalls import MathCalls
 
@@ -298,7 +298,7 @@ class Recorder:
         if w and node not in self.sizeless:
             sh.set_node(loc, w, node)  # a computed value put on a variable: its own width
             return
-        self.sizeless.setdefault(node, []).append(bytes(raw))
+        self.sizeless.setdefault(node, []).append((loc, bytes(raw)))
         if w and w <= len(raw) and raw[:w] == self._bits_of(node, w):
             sh.set_node(loc, w, node)
             return
@@ -335,12 +335,18 @@ class Recorder:
             return 0
         cur = self.width[node]
         if cur == 0:
-            if not any(s[:w] == bits for s in self.sizeless[node]):
+            marks = self.sizeless[node]
+            if not any(s[:w] == bits for _, s in marks):
                 return 0
             self.width[node] = w
             self.value[node] = value_of(bits, 0, w)
             if w == 10:
                 self.bits80[node] = int.from_bytes(bits, "little")
+            for mloc, s in marks:  # the marked variables themselves: whole from now on
+                if mloc != loc and s[:w] == bits and self.sizeless_start(mloc) == node and \
+                        self.fast.mem(mloc, w) == bits and \
+                        all(e is None for e in (self.sh.get(mloc, w) or [None] * w)[4:]):
+                    self.sh.set_node(mloc, w, node)
         elif cur != w or bits != self._bits_of(node, w):
             return 0
         self.sh.set_node(loc, w, node)

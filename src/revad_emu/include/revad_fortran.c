@@ -1,41 +1,24 @@
-/* revad_fortran.c -- a plain C function API over revad.h, for Fortran (bind(C)) and other
- * languages that cannot expand C macros.  Compile it with the program, e.g.
+/* revad_fortran.c -- the C side of revad.f90 (the `revad` Fortran module), shipped next to
+ * revad.h; `python -m revad_emu --include-dir` prints the folder.  Compile it with the
+ * program:
  *
- *     gfortran -O2 -I<revad include dir> revad.f90 prog.f90 revad_fortran.c -o prog
+ *     I=$(python -m revad_emu --include-dir)
+ *     gfortran -O2 -I"$I" "$I/revad.f90" prog.f90 "$I/revad_fortran.c" -o prog
  *
- * (python -c "import revad_emu, os; print(os.path.dirname(revad_emu.__file__))" gives the
- * package directory; the header is in its include/ folder.)
- *
- * Each function marks n consecutive values at p as inputs or outputs; name is a
- * NUL-terminated string or NULL.  The request is issued here, in C: the Fortran array is
- * passed by reference, so the marked values are the caller's own memory.
+ * Fortran cannot issue a client request itself (it is an inline-assembly marker), so the
+ * module passes the variable's address, how many values, their kind and a name here.  The
+ * request carries the kind, so the width is exact: 4 (real(4)), 8 (real(8)) or 10 bytes in a
+ * 16-byte slot (real(10)).
  */
 #include "revad.h"
 
-void revad_input_double(double *p, int n, const char *name);
-void revad_output_double(double *p, int n, const char *name);
-void revad_input_float(float *p, int n, const char *name);
-void revad_output_float(float *p, int n, const char *name);
+void revad_mark_f(int is_input, void *p, int n, int kind, const char *name);
 int revad_running(void);
 
-void revad_input_double(double *p, int n, const char *name)
+void revad_mark_f(int is_input, void *p, int n, int kind, const char *name)
 {
-    REVAD_INPUT_NAMED(name, p, n);
-}
-
-void revad_output_double(double *p, int n, const char *name)
-{
-    REVAD_OUTPUT_NAMED(name, p, n);
-}
-
-void revad_input_float(float *p, int n, const char *name)
-{
-    REVAD_INPUT_NAMED(name, p, n);
-}
-
-void revad_output_float(float *p, int n, const char *name)
-{
-    REVAD_OUTPUT_NAMED(name, p, n);
+    revad_mark(is_input ? REVAD_REQ_INPUT : REVAD_REQ_OUTPUT, p, (unsigned long long)n, kind,
+               name && name[0] ? name : 0);
 }
 
 int revad_running(void)

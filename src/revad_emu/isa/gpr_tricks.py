@@ -88,8 +88,9 @@ def b_trick(rec, insn: Insn):
     from revad_emu.isa import moves
 
     mn = insn.mnemonic
-    if len(insn.ops) != 2:
-        return rec.generic(rec, insn)
+    if len(insn.ops) != 2 or rec.in_passive_routine(insn.address):
+        # printf & co. take a double apart for text: the generic taint (compiled path)
+        return (moves.b_bytewise if mn in ("and", "or") else rec.generic)(rec, insn)
     d, s = insn.ops
     if d.kind == "reg" and d.reg.kind == "gpr" and d.reg.size in (4, 8) and not d.reg.offset:
         n = d.reg.size
@@ -106,8 +107,10 @@ def b_trick(rec, insn: Insn):
     dfn = moves.loc_fn(rec, insn, d)
     if d.kind == "reg":
         fallback = (moves.b_bytewise if mn in ("and", "or") else rec.generic)(rec, insn)
+    elif mn == "or" or (mn == "and" and s.kind == "imm"):
+        fallback = None  # byte moves on memory (b_bytewise takes registers only)
     else:
-        fallback = rec.generic(rec, insn) if mn not in ("and", "or") else None
+        fallback = rec.generic(rec, insn)
     sh, fast = rec.sh, rec.fast
     di = d.reg.index if d.kind == "reg" else -1
     si = s.reg.index if s.kind == "reg" else -1
@@ -191,7 +194,7 @@ def b_lea(rec, insn: Insn):
     d, m = insn.ops if len(insn.ops) == 2 else (None, None)
     if d is None or d.kind != "reg" or d.reg.kind != "gpr" or d.reg.size not in (4, 8) or \
             d.reg.offset or m.kind != "mem" or m.mem.base < 0 or m.mem.index >= 0 or \
-            m.mem.seg:
+            m.mem.seg or rec.in_passive_routine(insn.address):
         return rec.generic(rec, insn)
     fallback = rec.generic(rec, insn)
     n = d.reg.size
