@@ -168,3 +168,35 @@ def test_unimplemented_vex_names_the_instruction(tmp_path):
         Emulator(exe).run()
     msg = str(e.value)
     assert "vmpsadbw" in msg and "main+0x" in msg and "not implemented" in msg, msg
+
+
+# The stress corpus (tests/test_stress.py) built for x86-64-v3: one variant per program runs
+# by default (alternating static -O3 and dynamic -O3 -ffast-math, which calls libmvec's AVX2
+# functions), the other is marked slow.
+V3_VARIANTS = {"O3v3-static": (("-O3", "-march=x86-64-v3"), True),
+               "O3v3fm-dyn": (("-O3", "-march=x86-64-v3", "-ffast-math"), False)}
+
+
+def _stress_cases():
+    import test_stress
+
+    test_stress.VARIANTS.update(V3_VARIANTS)
+    out = []
+    for k, prog in enumerate(test_stress.CORPUS):
+        if prog.levels and "O2x87" in prog.levels and len(prog.levels) == 1:
+            continue
+        for j, variant in enumerate(V3_VARIANTS):
+            marks = [pytest.mark.slow] if (j + k) % 2 else []
+            out.append(pytest.param(prog.name, variant, id=f"{prog.name}-{variant}",
+                                    marks=marks))
+    return out
+
+
+@needs_avx2
+@pytest.mark.parametrize("name,variant", _stress_cases())
+def test_stress_v3(name, variant):
+    import test_stress
+
+    test_stress.VARIANTS.update(V3_VARIANTS)
+    test_stress.test_stress(name, variant)
+
