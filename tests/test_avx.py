@@ -200,3 +200,23 @@ def test_stress_v3(name, variant):
     test_stress.VARIANTS.update(V3_VARIANTS)
     test_stress.test_stress(name, variant)
 
+
+
+# Every math function of tests/test_libm.py in a v3 build: glibc picks its FMA variants, as
+# natively on this CPU, so the printed values must be identical (not only within 1e-15).
+LIBM_V3 = {"O2v3-static": (("-O2", "-march=x86-64-v3"), True),
+           "O2v3-dyn": (("-O2", "-march=x86-64-v3"), False)}
+
+
+@needs_avx2
+@pytest.mark.parametrize("variant", [pytest.param("O2v3-static"),
+                                     pytest.param("O2v3-dyn", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("precision", ["double", "float"])
+def test_libm_functions_v3(precision, variant):
+    import test_libm
+
+    test_libm.VARIANTS.update(LIBM_V3)
+    test_libm.test_functions(precision, variant)
+    exe = test_libm.gen_binary(precision, variant)
+    native = run_native(exe, test_libm.argv_of(precision))
+    assert test_libm.gen_record(precision, variant).stdout == native.stdout
