@@ -424,7 +424,9 @@ class Machine:
         self._vex_new.clear()
         addr, size = self._restart
         self._restart = None
-        self.uc.ctl_flush_tb()
+        # Only this block was translated without the new hooks (every block is vetted
+        # before its first run): drop just it, not the whole translation cache.
+        self.uc.ctl_remove_cache(addr, addr + size + 15)
 
     def _mem_invalid(self, access: int, addr: int, size: int, _value: int) -> bool:
         pc = self.fast.reg(fastuc.UC_RIP)
