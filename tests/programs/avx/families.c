@@ -1,8 +1,8 @@
 /* One result per VEX instruction family, printed as hex bytes, for comparing the CPU with
  * revad_emu's VEX executor bit for bit.  Inputs include signed zeros, subnormals, infinities,
  * NaNs (with payloads) and values whose products round, so rounding, NaN propagation and
- * min/max operand order all show.  Built with -O1 -mavx2 -mfma (intrinsics map to one
- * instruction each; volatile loads keep the compiler from folding them). */
+ * min/max operand order all show.  Built with -O1 -mavx2 -mfma -mbmi -mbmi2 (intrinsics
+ * map to one instruction each; volatile loads keep the compiler from folding them). */
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -194,6 +194,19 @@ int main(void)
         P("gatherqps", _mm256_i64gather_ps(tabf, q4, 4));
         P("pgatherqq", _mm256_i64gather_epi64((const long long *)tabq, q4, 8));
         P("pgatherdd", _mm_i32gather_epi32((const int *)tabq, i4, 4));
+    }
+    {   /* BMI1/BMI2 (VEX-encoded general-purpose instructions) */
+        volatile uint64_t x = 0xf0e1d2c3b4a59687ULL, y = 0x00ff00ff0f0f3333ULL;
+        volatile unsigned n = 13, z = 0;
+        unsigned long long hi;
+        P("andn", _andn_u64(x, y)); P("bzhi", _bzhi_u64(x, n)); P("bzhi64", _bzhi_u64(x, 70));
+        P("pdep", _pdep_u64(x, y)); P("pext", _pext_u64(x, y));
+        P("bextr", _bextr_u64(x, 9, 17)); P("blsr", _blsr_u64(x)); P("blsi", _blsi_u64(y));
+        P("blsmsk", _blsmsk_u64(y)); P("blsr0", _blsr_u32(z));
+        P("shlx", x << (n + 50)); P("sarx", (int64_t)x >> n); P("shrx", x >> (n * 3));
+        P("rorx", (x >> 11) | (x << 53));
+        P("mulx", _mulx_u64(x, y, &hi)); P("mulx_hi", hi);
+        P("andn_zf", _andn_u64(x, x) == 0);
     }
     _mm256_zeroupper();
     return 0;
