@@ -400,6 +400,8 @@ def f_passive(ad: VexAD, ex: Exec) -> None:
         ad.tail(ex, 16)
         return
     sh.clear(dst, max(len(ex.out), ex.zero_to))
+    if m == "mulx":  # the low half goes to operand 1
+        sh.clear(ex.locs[1] & ~7, 8)
 
 
 def f_vgather(ad: VexAD, ex: Exec) -> None:
