@@ -421,6 +421,7 @@ def _flow_gather(unit: VexUnit, ex: Exec) -> None:
         gmap, pieces = runs
         vals = ex.vals
         ex.gmap = gmap
+        ex.extra = pieces
         ex.out = b"".join(vals[op][a:b] if op >= 0 else bytes(b - a) for op, a, b in pieces)
         return
     gmap = ex.entry.fn(ex.insn, ex.vals)
@@ -429,6 +430,7 @@ def _flow_gather(unit: VexUnit, ex: Exec) -> None:
     ex.out = bytes(cat[g] if g >= 0 else 0 for g in gmap)
     if ex.entry.fn not in _DYNAMIC_MAPS and -2 not in gmap:
         unit.gruns[addr] = (gmap, _runs(gmap))
+        ex.extra = unit.gruns[addr][1]
 
 
 def _runs(gmap: list[int]) -> list[tuple[int, int, int]]:
