@@ -21,13 +21,19 @@ instruction — and its function. Flows:
   value functions here and the derivative rules (`rules.BINARY`/`rules.UNARY`, shared with
   SSE).
 * ``fma``: fused multiply-add family, one rounding (libm's correctly rounded fma/fmaf).
+* ``cvt``: float <-> double lanes (derivative 1).
 * ``logic``: bitwise and/andn/or/xor (sign-mask idioms are recognised by the AD layer).
+* ``combo``/``dot``: horizontal add/sub, addsub; dot products (vdppd/vdpps).
+* ``vgather``: AVX2 gathers (vector-indexed loads under a mask).
 * ``passive``: results that carry no derivative (integer lanes, comparisons, conversions to
-  integers, flags).
+  integers, flags, BMI1/BMI2, vstmxcsr/vldmxcsr, xgetbv).
 * ``zeroupper``: vzeroupper/vzeroall.
 
-Values are bit-identical to the CPU under MXCSR's default rounding mode (no FTZ/DAZ); any
-other mode stops the run (never a silently different value).
+Values are bit-identical to the CPU: x86's NaN rules, FTZ/DAZ as MXCSR says, the directed
+rounding modes computed exactly (rounding.py). One knowing exception: vrcpps/vrsqrtps return
+the correctly rounded 1/x and 1/sqrt(x) where the CPU returns an undocumented 12-bit
+approximation (as Unicorn's own SSE rcpps does). Instructions without an entry stop the run
+with their address and disassembly.
 """
 
 from __future__ import annotations
@@ -156,11 +162,6 @@ def _unop(op: str, a: np.ndarray, w: int) -> np.ndarray:
         if op == "rsqrt":
             return _propagate((1.0 / np.sqrt(a.astype(np.float64))).astype(F[w]), a, None, w)
     raise KeyError(op)
-
-
-def fma_lane(w: int, a: float, b: float, c: float) -> float:
-    """a*b + c rounded once (libm's fma is correctly rounded: IEEE 754 fusedMultiplyAdd)."""
-    return _fma(a, b, c) if w == 8 else _fmaf(a, b, c)
 
 
 # ------------------------------------------------------------------------ the unit
@@ -443,10 +444,6 @@ def _runs(gmap: list[int]) -> list[tuple[int, int, int]]:
         else:
             out.append([op, off, off + 1])
     return [(op, a, b) for op, a, b in out]
-
-
-def _vlen(insn: Insn) -> int:
-    return insn.ops[0].size if insn.ops[0].kind == "reg" else insn.ops[-1].size
 
 
 def _flow_lanes(unit: VexUnit, ex: Exec) -> None:
@@ -1629,5 +1626,5 @@ for _w, _s in ((8, "pd"), (4, "ps")):
     for _k in ("hadd", "hsub", "addsub"):
         TABLE[f"v{_k}{_s}"] = Entry("combo", None, _w, _k)
 
-__all__ = ["TABLE", "VexUnit", "Entry", "Exec", "GuestFault", "entry_for", "fma_lane",
+__all__ = ["TABLE", "VexUnit", "Entry", "Exec", "GuestFault", "entry_for",
            "fma_signs", "FMA_ORDER"]
