@@ -741,6 +741,24 @@ def g_pshufd(insn, vals):
                                        for j in range(4) for k in range(4)])
 
 
+def g_pshufhlw(high: bool):
+    """vpshufhw/vpshuflw: the four words of one quadword of each 128-bit half permuted."""
+    def f(insn, vals):
+        imm = insn.ops[-1].imm
+        base = 8 if high else 0
+
+        def lane(_l):
+            words = [(1, k) for k in range(16)]
+            res = list(words)
+            for j in range(4):
+                sel = (imm >> (2 * j)) & 3
+                res[base + 2 * j] = (1, base + 2 * sel)
+                res[base + 2 * j + 1] = (1, base + 2 * sel + 1)
+            return res
+        return _per_lane(insn, lane)
+    return f
+
+
 def g_permilpd_imm(insn, vals):
     imm = insn.ops[-1].imm
     return _per_lane(insn, lambda l: [(1, 8 * ((imm >> (2 * l + j)) & 1) + k)
@@ -1062,6 +1080,63 @@ def p_movsx(sw: int, dw: int):
         a = np.frombuffer(vals[1], dtype=I[sw])[:n]
         return a.astype(I[dw]).tobytes()
     return f
+
+
+def p_hint(w: int, fn):
+    """vphadd*/vphsub*: per 128-bit half, adjacent pairs of operand 1, then of operand 2."""
+    def f(unit, insn, vals):
+        a = np.frombuffer(vals[1], dtype=I[w]).astype(np.int64)
+        b = np.frombuffer(vals[2], dtype=I[w]).astype(np.int64)
+        per = 16 // w
+        out = []
+        for h in range(len(a) // per):
+            for src in (a, b):
+                x = src[h * per:(h + 1) * per]
+                out.append(fn(x[0::2], x[1::2]))
+        return np.concatenate(out).astype(I[w]).tobytes()
+    return f
+
+
+def p_maddubsw(unit, insn, vals):
+    a = np.frombuffer(vals[1], dtype=np.uint8).astype(np.int64)
+    b = np.frombuffer(vals[2], dtype=np.int8).astype(np.int64)
+    p = a * b
+    return np.clip(p[0::2] + p[1::2], -32768, 32767).astype(np.int16).tobytes()
+
+
+def p_cvtph2ps(unit, insn, vals):
+    """F16C half -> float (exact; NaNs quieted, payload kept)."""
+    n = insn.ops[0].size // 4
+    h = np.frombuffer(vals[1][:2 * n], dtype=np.uint16)
+    out = []
+    for v in h.tolist():
+        if v & 0x7C00 == 0x7C00 and v & 0x3FF:
+            bits = (v & 0x8000) << 16 | 0x7FC00000 | (v & 0x3FF) << 13
+            out.append(bits.to_bytes(4, "little"))
+        else:
+            out.append(np.array([v], dtype=np.uint16).view(np.float16).astype(
+                np.float32).tobytes())
+    return b"".join(out)
+
+
+def p_cvtps2ph(unit, insn, vals):
+    """F16C float -> half, rounded by imm[1:0] (imm bit 2: MXCSR's mode); NaNs quieted and
+    their payload truncated, as the CPU does."""
+    imm = insn.ops[-1].imm
+    mode = unit.rmode if imm & 4 else imm & 3
+    xs = np.frombuffer(vals[1], dtype=np.float32)
+    bits = xs.view(np.uint32).tolist()
+    out = []
+    for x, b in zip(xs.tolist(), bits, strict=True):
+        if x != x:
+            r = (b >> 16) & 0x8000 | 0x7E00 | (b >> 13) & 0x3FF
+        else:
+            if mode and x != 0 and math.isfinite(x):  # exact value: numpy's cast is exact
+                x = rounding.round_q(rounding.Fraction(x), mode, 2)
+            r = int(np.array([x], dtype=np.float32).astype(np.float16).view(np.uint16)[0])
+        out.append(r.to_bytes(2, "little"))
+    raw = b"".join(out)
+    return raw + bytes(16 - len(raw)) if insn.ops[0].kind == "reg" and len(raw) < 16 else raw
 
 
 def p_movmsk(w: int):
@@ -1451,6 +1526,17 @@ def _build() -> dict[str, Entry]:
         for d_, dw in (("w", 2), ("d", 4), ("q", 8)):
             if dw > sw:
                 t[f"vpmovsx{s_}{d_}"] = P(p_movsx(sw, dw))
+    t["vpshufhw"] = G(g_pshufhlw(True))
+    t["vpshuflw"] = G(g_pshufhlw(False))
+    for s_, w in (("w", 2), ("d", 4)):
+        t[f"vphadd{s_}"] = P(p_hint(w, lambda a, b: a + b))
+        t[f"vphsub{s_}"] = P(p_hint(w, lambda a, b: a - b))
+    t["vphaddsw"] = P(p_hint(2, lambda a, b: np.clip(a + b, -32768, 32767)))
+    t["vphsubsw"] = P(p_hint(2, lambda a, b: np.clip(a - b, -32768, 32767)))
+    t["vpmaddubsw"] = P(p_maddubsw)
+    t["vpmulhrsw"] = P(p_int(lambda a, b: ((a.astype(np.int32) * b >> 14) + 1) >> 1, 2))
+    t["vcvtph2ps"] = P(p_cvtph2ps)
+    t["vcvtps2ph"] = P(p_cvtps2ph)
     t["vpmovmskb"] = P(p_movmsk(1))
     t["vmovmskpd"] = P(p_movmsk(8))
     t["vmovmskps"] = P(p_movmsk(4))

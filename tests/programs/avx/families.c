@@ -2,7 +2,7 @@
  * revad_emu's VEX executor bit for bit.  Inputs include signed zeros, subnormals, infinities,
  * NaNs (with payloads) and values whose products round, so rounding, NaN propagation and
  * min/max operand order all show.  Built with -O1 -mavx2 -mfma -mbmi -mbmi2 (intrinsics
- * map to one instruction each; volatile loads keep the compiler from folding them). */
+ * map to one instruction each, -mf16c for the half conversions; volatile loads keep the compiler from folding them). */
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -194,6 +194,26 @@ int main(void)
         P("gatherqps", _mm256_i64gather_ps(tabf, q4, 4));
         P("pgatherqq", _mm256_i64gather_epi64((const long long *)tabq, q4, 8));
         P("pgatherdd", _mm_i32gather_epi32((const int *)tabq, i4, 4));
+    }
+    {   /* F16C and the remaining AVX2 integer forms */
+        __m256 h = _mm256_set_ps(65520.0f, -1e-7f, 1.0f / 3.0f, 70000.0f, -2.5f, 6e-8f,
+                                 S[4], S[9]);
+        __m128i ph = _mm256_cvtps_ph(h, _MM_FROUND_TO_NEAREST_INT);
+        P("cvtps2ph", ph);
+        P("cvtps2ph_dn", _mm256_cvtps_ph(h, _MM_FROUND_TO_NEG_INF));
+        P("cvtps2ph_up", _mm256_cvtps_ph(h, _MM_FROUND_TO_POS_INF));
+        P("cvtps2ph_z", _mm256_cvtps_ph(h, _MM_FROUND_TO_ZERO));
+        P("cvtph2ps", _mm256_cvtph_ps(ph));
+        P("pshufhw", _mm256_shufflehi_epi16(ib, 0x1b)); P("pshuflw", _mm256_shufflelo_epi16(ib, 0x4e));
+        P("phaddw", _mm256_hadd_epi16(ia, ib)); P("phsubd", _mm256_hsub_epi32(ia, ib));
+        P("phaddsw", _mm256_hadds_epi16(ia, ib));
+        P("pmaddubsw", _mm256_maddubs_epi16(ia, ib)); P("pmulhrsw", _mm256_mulhrs_epi16(ia, ib));
+        P("pmaddwd", _mm256_madd_epi16(ia, ib)); P("packssdw", _mm256_packs_epi32(ia, ib));
+        P("packuswb", _mm256_packus_epi16(ia, ib)); P("pabsd", _mm256_abs_epi32(ib));
+        P("psadbw", _mm256_sad_epu8(ia, ib)); P("pavgb", _mm256_avg_epu8(ia, ib));
+        P("paddusb", _mm256_adds_epu8(ia, ib)); P("psubsw", _mm256_subs_epi16(ia, ib));
+        P("pmovsxbw", _mm256_cvtepi8_epi16(_mm256_castsi256_si128(ib)));
+        P("pmuldq", _mm256_mul_epi32(ia, ib)); P("pmulhw", _mm256_mulhi_epi16(ia, ib));
     }
     {   /* BMI1/BMI2 (VEX-encoded general-purpose instructions) */
         volatile uint64_t x = 0xf0e1d2c3b4a59687ULL, y = 0x00ff00ff0f0f3333ULL;
