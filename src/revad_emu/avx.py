@@ -1133,7 +1133,8 @@ def p_cvtps2ph(unit, insn, vals):
         else:
             if mode and x != 0 and math.isfinite(x):  # exact value: numpy's cast is exact
                 x = rounding.round_q(rounding.Fraction(x), mode, 2)
-            r = int(np.array([x], dtype=np.float32).astype(np.float16).view(np.uint16)[0])
+            with np.errstate(over="ignore"):  # overflow to ±inf is the IEEE result
+                r = int(np.array([x], dtype=np.float32).astype(np.float16).view(np.uint16)[0])
         out.append(r.to_bytes(2, "little"))
     raw = b"".join(out)
     return raw + bytes(16 - len(raw)) if insn.ops[0].kind == "reg" and len(raw) < 16 else raw
