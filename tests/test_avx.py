@@ -248,3 +248,20 @@ def test_lane_derivatives_against_fd(opt, static):
         J_fd[40 + i, i], J_fd[40 + i, 4 + i] = AD_X0[4 + i], AD_X0[i]
     assert_jacobian_close(J, J_fd, "double", what=f"ad_lanes {opt}")
     assert "fma" in set(rec.tape.op_names(range(len(rec.tape.values))))
+
+
+@needs_avx2
+@pytest.mark.parametrize("typ", ["double", "float"])
+def test_derivgrind_native_cases(typ):
+    """Derivgrind's -march=native regression cases (fma_add, fma_sub, max, min), built as its
+    suite builds them (-O3 -march=native -mno-avx512f): values and gradients as expected
+    there (y = 14, 10, 4, 3; ∇ = (4,3,1), (4,3,-1), (0,1,0), (1,0,0))."""
+    exe = build("avx/dg_native.c", ("-O3", "-march=native", "-mno-avx512f", f"-DT={typ}"),
+                static=True)
+    dis = subprocess.run(["objdump", "-d", str(exe)], capture_output=True, text=True).stdout
+    assert re.search(r"\tvfn?m(add|sub)\d+s[sd]", dis), "no FMA instruction was generated"
+    rec = Emulator(exe, ["3", "4", "2"]).record()
+    assert rec.exit_code == 0 and rec.warnings == []
+    assert rec.stdout == b"14\n10\n4\n3\n"
+    np.testing.assert_array_equal(rec.jacobian(), [[4, 3, 1], [4, 3, -1], [0, 1, 0],
+                                                   [1, 0, 0]])
