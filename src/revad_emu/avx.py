@@ -238,6 +238,22 @@ class VexUnit:
     def _vsib_unsupported(self) -> int:
         raise UnsupportedInstruction("vector-indexed (gather) addressing is not supported")
 
+    def _masked_reader(self, insn: Insn, ea, n: int):
+        """A masked load reads only the selected elements (the others may be unmapped: the
+        CPU does not fault on them); unselected ones read as zero."""
+        w = 8 if insn.mnemonic.endswith(("pd", "q")) else 4
+        mi = insn.ops[1].reg.index
+
+        def rm():
+            a = ea()
+            mask = self.vec(mi, n)
+            out = bytearray(n)
+            for j in range(n // w):
+                if mask[j * w + w - 1] & 0x80:
+                    out[j * w:(j + 1) * w] = self.read_mem(a + j * w, w)
+            return bytes(out), a
+        return rm
+
     def _vsib(self, insn: Insn) -> tuple:
         """(base GPR or -1, vector index register, its size, scale, disp, segment) of a
         gather's memory operand (decode.MemRef keeps only GPR indices)."""
@@ -346,6 +362,9 @@ class VexUnit:
             if (k == 0 and not entry.reads_dst and len(insn.ops) > 1) or not n:
                 return lambda: (None, ea())
             read = self.read_mem
+            if k == 2 and insn.mnemonic in ("vmaskmovpd", "vmaskmovps", "vpmaskmovd",
+                                            "vpmaskmovq"):
+                return self._masked_reader(insn, ea, n)
 
             def rm():
                 a = ea()

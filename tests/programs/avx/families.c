@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void hex(const char *name, const void *p, int n)
 {
@@ -194,6 +195,15 @@ int main(void)
         P("gatherqps", _mm256_i64gather_ps(tabf, q4, 4));
         P("pgatherqq", _mm256_i64gather_epi64((const long long *)tabq, q4, 8));
         P("pgatherdd", _mm_i32gather_epi32((const int *)tabq, i4, 4));
+    }
+    {   /* a masked load whose unselected lanes lie on an inaccessible page: no fault */
+        char *pg = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        mprotect(pg + 4096, 4096, PROT_NONE);
+        double *edge = (double *)(pg + 4096 - 16);
+        edge[0] = 1.25; edge[1] = -7.5;
+        P("maskload_edge", _mm256_maskload_pd(edge, _mm256_set_epi64x(0, 0, -1, -1)));
+        _mm256_maskstore_pd(edge, _mm256_set_epi64x(0, 0, 0, -1), c);
+        P("maskstore_edge", edge[0]);
     }
     {   /* F16C and the remaining AVX2 integer forms */
         __m256 h = _mm256_set_ps(65520.0f, -1e-7f, 1.0f / 3.0f, 70000.0f, -2.5f, 6e-8f,
