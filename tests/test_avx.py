@@ -58,21 +58,21 @@ def test_rounding_modes_bit_identical(opt, static):
 @needs_avx2
 @pytest.mark.parametrize("opt,static", [("-O1", True), ("-O2", False)])
 def test_families_bit_identical(opt, static):
-    exe = build("avx/families.c", (opt, *AVX2), static=static)
+    exe = build("avx/families.c", (opt, *AVX2, "-mbmi", "-mbmi2", "-mf16c"), static=static)
     native = run_native(exe, [])
     m = Machine(str(exe))
     m.run()
     assert m.exit_code == native.returncode == 0
     want = native.stdout.decode().splitlines()
     got = bytes(m.out).decode().splitlines()
-    assert len(want) > 200
+    assert len(want) > 240
     bad = [(w, g) for w, g in zip(want, got, strict=False) if w != g]
     assert not bad and len(got) == len(want), bad[:5]
     # the executor really ran them: every family of the program went through it
     mnemonics = {insn.mnemonic for insn, _ in m.vex.cache.values()}
     assert len(mnemonics) > 150, sorted(mnemonics)
     assert {"vfmadd132sd", "vpshufb", "vperm2f128", "vblendvpd", "vhaddpd",
-            "vgatherqpd", "vdpps"} <= mnemonics
+            "vgatherqpd", "vdpps", "pdep", "mulx", "andn", "bzhi", "vcvtps2ph"} <= mnemonics
 
 
 @pytest.mark.parametrize("opt", ["-O0", "-O2"])
@@ -168,3 +168,100 @@ def test_unimplemented_vex_names_the_instruction(tmp_path):
         Emulator(exe).run()
     msg = str(e.value)
     assert "vmpsadbw" in msg and "main+0x" in msg and "not implemented" in msg, msg
+
+
+# The stress corpus (tests/test_stress.py) built for x86-64-v3: one variant per program runs
+# by default (alternating static -O3 and dynamic -O3 -ffast-math, which calls libmvec's AVX2
+# functions), the other is marked slow.
+V3_VARIANTS = {"O3v3-static": (("-O3", "-march=x86-64-v3"), True),
+               "O3v3fm-dyn": (("-O3", "-march=x86-64-v3", "-ffast-math"), False)}
+
+
+def _stress_cases():
+    import test_stress
+
+    test_stress.VARIANTS.update(V3_VARIANTS)
+    out = []
+    for k, prog in enumerate(test_stress.CORPUS):
+        if prog.levels and "O2x87" in prog.levels and len(prog.levels) == 1:
+            continue
+        for j, variant in enumerate(V3_VARIANTS):
+            marks = [pytest.mark.slow] if (j + k) % 2 else []
+            out.append(pytest.param(prog.name, variant, id=f"{prog.name}-{variant}",
+                                    marks=marks))
+    return out
+
+
+@needs_avx2
+@pytest.mark.parametrize("name,variant", _stress_cases())
+def test_stress_v3(name, variant):
+    import test_stress
+
+    test_stress.VARIANTS.update(V3_VARIANTS)
+    test_stress.test_stress(name, variant)
+
+
+
+# Every math function of tests/test_libm.py in a v3 build: glibc picks its FMA variants, as
+# natively on this CPU, so the printed values must be identical (not only within 1e-15).
+LIBM_V3 = {"O2v3-static": (("-O2", "-march=x86-64-v3"), True),
+           "O2v3-dyn": (("-O2", "-march=x86-64-v3"), False)}
+
+
+@needs_avx2
+@pytest.mark.parametrize("variant", [pytest.param("O2v3-static"),
+                                     pytest.param("O2v3-dyn", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("precision", ["double", "float"])
+def test_libm_functions_v3(precision, variant):
+    import test_libm
+
+    test_libm.VARIANTS.update(LIBM_V3)
+    test_libm.test_functions(precision, variant)
+    exe = test_libm.gen_binary(precision, variant)
+    native = run_native(exe, test_libm.argv_of(precision))
+    assert test_libm.gen_record(precision, variant).stdout == native.stdout
+
+
+AD_X0 = (0.7, -1.3, 2.2, 0.45, 1.9, 0.35, -0.8, 3.1)
+
+
+@needs_avx2
+@pytest.mark.parametrize("opt,static", [("-O2", True), ("-O0", False)])
+def test_lane_derivatives_against_fd(opt, static):
+    """Permutes, blends, gathers, masked moves, horizontal adds, packed FMA (three active
+    operands: two nodes), sign masks, conversions, sqrt, min/max: Jacobian vs FD."""
+    from fdcheck import assert_jacobian_close, fd_jacobian, format_arg, parse_outputs
+
+    exe = build("avx/ad_lanes.c", (opt, *AVX2), static=static)
+    native = run_native(exe, [format_arg(v) for v in AD_X0])
+    rec = Emulator(exe, [format_arg(v) for v in AD_X0]).record()
+    assert rec.exit_code == 0 and rec.stdout == native.stdout
+    assert rec.warnings == []
+    J = np.asarray(rec.jacobian())
+    assert J.shape == (len(parse_outputs(native.stdout)), 8)
+    assert np.count_nonzero(J) > 60
+    J_fd = fd_jacobian(exe, AD_X0)
+    # rows 40-43 go through float (cvtpd2ps): FD steps below a float ulp see only rounding;
+    # their derivative is that of a*b exactly.
+    for i in range(4):
+        J_fd[40 + i] = 0.0
+        J_fd[40 + i, i], J_fd[40 + i, 4 + i] = AD_X0[4 + i], AD_X0[i]
+    assert_jacobian_close(J, J_fd, "double", what=f"ad_lanes {opt}")
+    assert "fma" in set(rec.tape.op_names(range(len(rec.tape.values))))
+
+
+@needs_avx2
+@pytest.mark.parametrize("typ", ["double", "float"])
+def test_derivgrind_native_cases(typ):
+    """Derivgrind's -march=native regression cases (fma_add, fma_sub, max, min), built as its
+    suite builds them (-O3 -march=native -mno-avx512f): values and gradients as expected
+    there (y = 14, 10, 4, 3; ∇ = (4,3,1), (4,3,-1), (0,1,0), (1,0,0))."""
+    exe = build("avx/dg_native.c", ("-O3", "-march=native", "-mno-avx512f", f"-DT={typ}"),
+                static=True)
+    dis = subprocess.run(["objdump", "-d", str(exe)], capture_output=True, text=True).stdout
+    assert re.search(r"\tvfn?m(add|sub)\d+s[sd]", dis), "no FMA instruction was generated"
+    rec = Emulator(exe, ["3", "4", "2"]).record()
+    assert rec.exit_code == 0 and rec.warnings == []
+    assert rec.stdout == b"14\n10\n4\n3\n"
+    np.testing.assert_array_equal(rec.jacobian(), [[4, 3, 1], [4, 3, -1], [0, 1, 0],
+                                                   [1, 0, 0]])

@@ -21,13 +21,19 @@ instruction — and its function. Flows:
   value functions here and the derivative rules (`rules.BINARY`/`rules.UNARY`, shared with
   SSE).
 * ``fma``: fused multiply-add family, one rounding (libm's correctly rounded fma/fmaf).
+* ``cvt``: float <-> double lanes (derivative 1).
 * ``logic``: bitwise and/andn/or/xor (sign-mask idioms are recognised by the AD layer).
+* ``combo``/``dot``: horizontal add/sub, addsub; dot products (vdppd/vdpps).
+* ``vgather``: AVX2 gathers (vector-indexed loads under a mask).
 * ``passive``: results that carry no derivative (integer lanes, comparisons, conversions to
-  integers, flags).
+  integers, flags, BMI1/BMI2, vstmxcsr/vldmxcsr, xgetbv).
 * ``zeroupper``: vzeroupper/vzeroall.
 
-Values are bit-identical to the CPU under MXCSR's default rounding mode (no FTZ/DAZ); any
-other mode stops the run (never a silently different value).
+Values are bit-identical to the CPU: x86's NaN rules, FTZ/DAZ as MXCSR says, the directed
+rounding modes computed exactly (rounding.py). One knowing exception: vrcpps/vrsqrtps return
+the correctly rounded 1/x and 1/sqrt(x) where the CPU returns an undocumented 12-bit
+approximation (as Unicorn's own SSE rcpps does). Instructions without an entry stop the run
+with their address and disassembly.
 """
 
 from __future__ import annotations
@@ -158,11 +164,6 @@ def _unop(op: str, a: np.ndarray, w: int) -> np.ndarray:
     raise KeyError(op)
 
 
-def fma_lane(w: int, a: float, b: float, c: float) -> float:
-    """a*b + c rounded once (libm's fma is correctly rounded: IEEE 754 fusedMultiplyAdd)."""
-    return _fma(a, b, c) if w == 8 else _fmaf(a, b, c)
-
-
 # ------------------------------------------------------------------------ the unit
 
 class VexUnit:
@@ -236,6 +237,22 @@ class VexUnit:
 
     def _vsib_unsupported(self) -> int:
         raise UnsupportedInstruction("vector-indexed (gather) addressing is not supported")
+
+    def _masked_reader(self, insn: Insn, ea, n: int):
+        """A masked load reads only the selected elements (the others may be unmapped: the
+        CPU does not fault on them); unselected ones read as zero."""
+        w = 8 if insn.mnemonic.endswith(("pd", "q")) else 4
+        mi = insn.ops[1].reg.index
+
+        def rm():
+            a = ea()
+            mask = self.vec(mi, n)
+            out = bytearray(n)
+            for j in range(n // w):
+                if mask[j * w + w - 1] & 0x80:
+                    out[j * w:(j + 1) * w] = self.read_mem(a + j * w, w)
+            return bytes(out), a
+        return rm
 
     def _vsib(self, insn: Insn) -> tuple:
         """(base GPR or -1, vector index register, its size, scale, disp, segment) of a
@@ -345,6 +362,9 @@ class VexUnit:
             if (k == 0 and not entry.reads_dst and len(insn.ops) > 1) or not n:
                 return lambda: (None, ea())
             read = self.read_mem
+            if k == 2 and insn.mnemonic in ("vmaskmovpd", "vmaskmovps", "vpmaskmovd",
+                                            "vpmaskmovq"):
+                return self._masked_reader(insn, ea, n)
 
             def rm():
                 a = ea()
@@ -421,6 +441,7 @@ def _flow_gather(unit: VexUnit, ex: Exec) -> None:
         gmap, pieces = runs
         vals = ex.vals
         ex.gmap = gmap
+        ex.extra = pieces
         ex.out = b"".join(vals[op][a:b] if op >= 0 else bytes(b - a) for op, a, b in pieces)
         return
     gmap = ex.entry.fn(ex.insn, ex.vals)
@@ -429,6 +450,7 @@ def _flow_gather(unit: VexUnit, ex: Exec) -> None:
     ex.out = bytes(cat[g] if g >= 0 else 0 for g in gmap)
     if ex.entry.fn not in _DYNAMIC_MAPS and -2 not in gmap:
         unit.gruns[addr] = (gmap, _runs(gmap))
+        ex.extra = unit.gruns[addr][1]
 
 
 def _runs(gmap: list[int]) -> list[tuple[int, int, int]]:
@@ -441,10 +463,6 @@ def _runs(gmap: list[int]) -> list[tuple[int, int, int]]:
         else:
             out.append([op, off, off + 1])
     return [(op, a, b) for op, a, b in out]
-
-
-def _vlen(insn: Insn) -> int:
-    return insn.ops[0].size if insn.ops[0].kind == "reg" else insn.ops[-1].size
 
 
 def _flow_lanes(unit: VexUnit, ex: Exec) -> None:
@@ -740,6 +758,24 @@ def g_pshufd(insn, vals):
     imm = insn.ops[-1].imm
     return _per_lane(insn, lambda _l: [(1, 4 * ((imm >> (2 * j)) & 3) + k)
                                        for j in range(4) for k in range(4)])
+
+
+def g_pshufhlw(high: bool):
+    """vpshufhw/vpshuflw: the four words of one quadword of each 128-bit half permuted."""
+    def f(insn, vals):
+        imm = insn.ops[-1].imm
+        base = 8 if high else 0
+
+        def lane(_l):
+            words = [(1, k) for k in range(16)]
+            res = list(words)
+            for j in range(4):
+                sel = (imm >> (2 * j)) & 3
+                res[base + 2 * j] = (1, base + 2 * sel)
+                res[base + 2 * j + 1] = (1, base + 2 * sel + 1)
+            return res
+        return _per_lane(insn, lane)
+    return f
 
 
 def g_permilpd_imm(insn, vals):
@@ -1063,6 +1099,64 @@ def p_movsx(sw: int, dw: int):
         a = np.frombuffer(vals[1], dtype=I[sw])[:n]
         return a.astype(I[dw]).tobytes()
     return f
+
+
+def p_hint(w: int, fn):
+    """vphadd*/vphsub*: per 128-bit half, adjacent pairs of operand 1, then of operand 2."""
+    def f(unit, insn, vals):
+        a = np.frombuffer(vals[1], dtype=I[w]).astype(np.int64)
+        b = np.frombuffer(vals[2], dtype=I[w]).astype(np.int64)
+        per = 16 // w
+        out = []
+        for h in range(len(a) // per):
+            for src in (a, b):
+                x = src[h * per:(h + 1) * per]
+                out.append(fn(x[0::2], x[1::2]))
+        return np.concatenate(out).astype(I[w]).tobytes()
+    return f
+
+
+def p_maddubsw(unit, insn, vals):
+    a = np.frombuffer(vals[1], dtype=np.uint8).astype(np.int64)
+    b = np.frombuffer(vals[2], dtype=np.int8).astype(np.int64)
+    p = a * b
+    return np.clip(p[0::2] + p[1::2], -32768, 32767).astype(np.int16).tobytes()
+
+
+def p_cvtph2ps(unit, insn, vals):
+    """F16C half -> float (exact; NaNs quieted, payload kept)."""
+    n = insn.ops[0].size // 4
+    h = np.frombuffer(vals[1][:2 * n], dtype=np.uint16)
+    out = []
+    for v in h.tolist():
+        if v & 0x7C00 == 0x7C00 and v & 0x3FF:
+            bits = (v & 0x8000) << 16 | 0x7FC00000 | (v & 0x3FF) << 13
+            out.append(bits.to_bytes(4, "little"))
+        else:
+            out.append(np.array([v], dtype=np.uint16).view(np.float16).astype(
+                np.float32).tobytes())
+    return b"".join(out)
+
+
+def p_cvtps2ph(unit, insn, vals):
+    """F16C float -> half, rounded by imm[1:0] (imm bit 2: MXCSR's mode); NaNs quieted and
+    their payload truncated, as the CPU does."""
+    imm = insn.ops[-1].imm
+    mode = unit.rmode if imm & 4 else imm & 3
+    xs = np.frombuffer(vals[1], dtype=np.float32)
+    bits = xs.view(np.uint32).tolist()
+    out = []
+    for x, b in zip(xs.tolist(), bits, strict=True):
+        if x != x:
+            r = (b >> 16) & 0x8000 | 0x7E00 | (b >> 13) & 0x3FF
+        else:
+            if mode and x != 0 and math.isfinite(x):  # exact value: numpy's cast is exact
+                x = rounding.round_q(rounding.Fraction(x), mode, 2)
+            with np.errstate(over="ignore"):  # overflow to ±inf is the IEEE result
+                r = int(np.array([x], dtype=np.float32).astype(np.float16).view(np.uint16)[0])
+        out.append(r.to_bytes(2, "little"))
+    raw = b"".join(out)
+    return raw + bytes(16 - len(raw)) if insn.ops[0].kind == "reg" and len(raw) < 16 else raw
 
 
 def p_movmsk(w: int):
@@ -1452,6 +1546,17 @@ def _build() -> dict[str, Entry]:
         for d_, dw in (("w", 2), ("d", 4), ("q", 8)):
             if dw > sw:
                 t[f"vpmovsx{s_}{d_}"] = P(p_movsx(sw, dw))
+    t["vpshufhw"] = G(g_pshufhlw(True))
+    t["vpshuflw"] = G(g_pshufhlw(False))
+    for s_, w in (("w", 2), ("d", 4)):
+        t[f"vphadd{s_}"] = P(p_hint(w, lambda a, b: a + b))
+        t[f"vphsub{s_}"] = P(p_hint(w, lambda a, b: a - b))
+    t["vphaddsw"] = P(p_hint(2, lambda a, b: np.clip(a + b, -32768, 32767)))
+    t["vphsubsw"] = P(p_hint(2, lambda a, b: np.clip(a - b, -32768, 32767)))
+    t["vpmaddubsw"] = P(p_maddubsw)
+    t["vpmulhrsw"] = P(p_int(lambda a, b: ((a.astype(np.int32) * b >> 14) + 1) >> 1, 2))
+    t["vcvtph2ps"] = P(p_cvtph2ps)
+    t["vcvtps2ph"] = P(p_cvtps2ph)
     t["vpmovmskb"] = P(p_movmsk(1))
     t["vmovmskpd"] = P(p_movmsk(8))
     t["vmovmskps"] = P(p_movmsk(4))
@@ -1627,5 +1732,5 @@ for _w, _s in ((8, "pd"), (4, "ps")):
     for _k in ("hadd", "hsub", "addsub"):
         TABLE[f"v{_k}{_s}"] = Entry("combo", None, _w, _k)
 
-__all__ = ["TABLE", "VexUnit", "Entry", "Exec", "GuestFault", "entry_for", "fma_lane",
+__all__ = ["TABLE", "VexUnit", "Entry", "Exec", "GuestFault", "entry_for",
            "fma_signs", "FMA_ORDER"]

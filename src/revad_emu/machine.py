@@ -2,8 +2,9 @@
 
 The machine knows nothing about AD. Other layers attach through `add_raw_code_hook` and
 `enable_client_requests`. Every translation block is inspected once before it first runs, so
-no VEX-encoded instruction ever reaches Unicorn (it silently computes some of them wrong,
-DESIGN §2): the run stops with an error naming the instruction.
+no VEX-encoded instruction ever reaches Unicorn (it silently computes some of them wrong and
+rejects the rest, DESIGN §2): each gets a one-address hook that runs it in avx.py; EVEX/XOP
+stop the run with an error naming the instruction.
 """
 
 from __future__ import annotations
@@ -468,7 +469,9 @@ class Machine:
         self._vex_new.clear()
         addr, size = self._restart
         self._restart = None
-        self.uc.ctl_flush_tb()
+        # Only this block was translated without the new hooks (every block is vetted
+        # before its first run): drop just it, not the whole translation cache.
+        self.uc.ctl_remove_cache(addr, addr + size + 15)
 
     def _mem_invalid(self, access: int, addr: int, size: int, _value: int) -> bool:
         pc = self.fast.reg(fastuc.UC_RIP)

@@ -13,9 +13,9 @@ from fractions import Fraction
 
 DOWN, UP, ZERO = 1, 2, 3  # MXCSR.RC values other than 0 (to nearest)
 
-_P = {8: 53, 4: 24}                      # precision (bits)
-_EMIN = {8: -1022, 4: -126}
-_MAX = {8: 1.7976931348623157e308, 4: 3.4028234663852886e38}
+_P = {8: 53, 4: 24, 2: 11}               # precision (bits): double, float, half (F16C)
+_EMIN = {8: -1022, 4: -126, 2: -14}
+_MAX = {8: 1.7976931348623157e308, 4: 3.4028234663852886e38, 2: 65504.0}
 
 
 def round_q(q: Fraction, mode: int, w: int) -> float:

@@ -111,6 +111,18 @@ class VexAD:
 def f_gather(ad: VexAD, ex: Exec) -> None:
     sh = ad.sh
     gmap, vals, locs = ex.gmap, ex.vals, ex.locs
+    pieces = ex.extra  # the map as (operand, start, end) slices, when fixed per address
+    dst = locs[0]
+    if pieces is not None and all(op < 0 or locs[op] != dst for op, _, _ in pieces):
+        pos = 0  # no source is the destination: copy slice by slice (8-byte slots fast)
+        for op, a, b in pieces:
+            if op < 0:
+                sh.clear(dst + pos, b - a)
+            else:
+                sh.copy(locs[op] + a, dst + pos, b - a)
+            pos += b - a
+        ad.tail(ex, pos)
+        return
     ents = [sh.get(locs[k], len(v)) if isinstance(v, bytes) and locs[k] is not None else None
             for k, v in enumerate(vals)]
     dst = locs[0]
@@ -400,6 +412,8 @@ def f_passive(ad: VexAD, ex: Exec) -> None:
         ad.tail(ex, 16)
         return
     sh.clear(dst, max(len(ex.out), ex.zero_to))
+    if m == "mulx":  # the low half goes to operand 1
+        sh.clear(ex.locs[1] & ~7, 8)
 
 
 def f_vgather(ad: VexAD, ex: Exec) -> None:

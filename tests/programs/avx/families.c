@@ -1,12 +1,13 @@
 /* One result per VEX instruction family, printed as hex bytes, for comparing the CPU with
  * revad_emu's VEX executor bit for bit.  Inputs include signed zeros, subnormals, infinities,
  * NaNs (with payloads) and values whose products round, so rounding, NaN propagation and
- * min/max operand order all show.  Built with -O1 -mavx2 -mfma (intrinsics map to one
- * instruction each; volatile loads keep the compiler from folding them). */
+ * min/max operand order all show.  Built with -O1 -mavx2 -mfma -mbmi -mbmi2 (intrinsics
+ * map to one instruction each, -mf16c for the half conversions; volatile loads keep the compiler from folding them). */
 #include <immintrin.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void hex(const char *name, const void *p, int n)
 {
@@ -194,6 +195,48 @@ int main(void)
         P("gatherqps", _mm256_i64gather_ps(tabf, q4, 4));
         P("pgatherqq", _mm256_i64gather_epi64((const long long *)tabq, q4, 8));
         P("pgatherdd", _mm_i32gather_epi32((const int *)tabq, i4, 4));
+    }
+    {   /* a masked load whose unselected lanes lie on an inaccessible page: no fault */
+        char *pg = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        mprotect(pg + 4096, 4096, PROT_NONE);
+        double *edge = (double *)(pg + 4096 - 16);
+        edge[0] = 1.25; edge[1] = -7.5;
+        P("maskload_edge", _mm256_maskload_pd(edge, _mm256_set_epi64x(0, 0, -1, -1)));
+        _mm256_maskstore_pd(edge, _mm256_set_epi64x(0, 0, 0, -1), c);
+        P("maskstore_edge", edge[0]);
+    }
+    {   /* F16C and the remaining AVX2 integer forms */
+        __m256 h = _mm256_set_ps(65520.0f, -1e-7f, 1.0f / 3.0f, 70000.0f, -2.5f, 6e-8f,
+                                 S[4], S[9]);
+        __m128i ph = _mm256_cvtps_ph(h, _MM_FROUND_TO_NEAREST_INT);
+        P("cvtps2ph", ph);
+        P("cvtps2ph_dn", _mm256_cvtps_ph(h, _MM_FROUND_TO_NEG_INF));
+        P("cvtps2ph_up", _mm256_cvtps_ph(h, _MM_FROUND_TO_POS_INF));
+        P("cvtps2ph_z", _mm256_cvtps_ph(h, _MM_FROUND_TO_ZERO));
+        P("cvtph2ps", _mm256_cvtph_ps(ph));
+        P("pshufhw", _mm256_shufflehi_epi16(ib, 0x1b)); P("pshuflw", _mm256_shufflelo_epi16(ib, 0x4e));
+        P("phaddw", _mm256_hadd_epi16(ia, ib)); P("phsubd", _mm256_hsub_epi32(ia, ib));
+        P("phaddsw", _mm256_hadds_epi16(ia, ib));
+        P("pmaddubsw", _mm256_maddubs_epi16(ia, ib)); P("pmulhrsw", _mm256_mulhrs_epi16(ia, ib));
+        P("pmaddwd", _mm256_madd_epi16(ia, ib)); P("packssdw", _mm256_packs_epi32(ia, ib));
+        P("packuswb", _mm256_packus_epi16(ia, ib)); P("pabsd", _mm256_abs_epi32(ib));
+        P("psadbw", _mm256_sad_epu8(ia, ib)); P("pavgb", _mm256_avg_epu8(ia, ib));
+        P("paddusb", _mm256_adds_epu8(ia, ib)); P("psubsw", _mm256_subs_epi16(ia, ib));
+        P("pmovsxbw", _mm256_cvtepi8_epi16(_mm256_castsi256_si128(ib)));
+        P("pmuldq", _mm256_mul_epi32(ia, ib)); P("pmulhw", _mm256_mulhi_epi16(ia, ib));
+    }
+    {   /* BMI1/BMI2 (VEX-encoded general-purpose instructions) */
+        volatile uint64_t x = 0xf0e1d2c3b4a59687ULL, y = 0x00ff00ff0f0f3333ULL;
+        volatile unsigned n = 13, z = 0;
+        unsigned long long hi;
+        P("andn", _andn_u64(x, y)); P("bzhi", _bzhi_u64(x, n)); P("bzhi64", _bzhi_u64(x, 70));
+        P("pdep", _pdep_u64(x, y)); P("pext", _pext_u64(x, y));
+        P("bextr", _bextr_u64(x, 9, 17)); P("blsr", _blsr_u64(x)); P("blsi", _blsi_u64(y));
+        P("blsmsk", _blsmsk_u64(y)); P("blsr0", _blsr_u32(z));
+        P("shlx", x << (n + 50)); P("sarx", (int64_t)x >> n); P("shrx", x >> (n * 3));
+        P("rorx", (x >> 11) | (x << 53));
+        P("mulx", _mulx_u64(x, y, &hi)); P("mulx_hi", hi);
+        P("andn_zf", _andn_u64(x, x) == 0);
     }
     _mm256_zeroupper();
     return 0;
