@@ -275,6 +275,15 @@ def test_pickling_round_trip():
     assert f2(x, 2) == f(x, 2) == 10.0
     np.testing.assert_array_equal(g2(x, 2), [2.0, -6.0])
     assert lib2.path == lib.path
+    import os
+
+    cwd = os.getcwd()
+    try:
+        os.chdir(_lib().parent)
+        rel = rv.load(_lib().name)
+    finally:
+        os.chdir(cwd)
+    assert pickle.loads(pickle.dumps(rel)).path == str(_lib())  # usable from any directory
     g(x, 2)
     fast = lib.image.machine.fast
     kept = len(fast._keep)
