@@ -201,9 +201,10 @@ def test_argument_errors():
         lib.function("energy", "double energy(struct s *x)")
 
 
-@pytest.mark.parametrize("kind", ["pie", "nopie", "static"])
+@pytest.mark.parametrize("kind", ["pie", "nopie", "static", "static-pie"])
 def test_executables(kind):
-    flags = {"pie": ("-O2",), "nopie": ("-O2", "-no-pie"), "static": ("-O2",)}[kind]
+    flags = {"pie": ("-O2",), "nopie": ("-O2", "-no-pie"), "static": ("-O2",),
+             "static-pie": ("-O2", "-static-pie")}[kind]
     exe = build("funcs/funcs_main.c", flags, static=kind == "static")
     lib = rv.load(exe)
     f = lib.function("energy", "double energy(const double *x, int n)")
