@@ -201,9 +201,10 @@ def test_argument_errors():
         lib.function("energy", "double energy(struct s *x)")
 
 
-@pytest.mark.parametrize("kind", ["pie", "nopie", "static"])
+@pytest.mark.parametrize("kind", ["pie", "nopie", "static", "static-pie"])
 def test_executables(kind):
-    flags = {"pie": ("-O2",), "nopie": ("-O2", "-no-pie"), "static": ("-O2",)}[kind]
+    flags = {"pie": ("-O2",), "nopie": ("-O2", "-no-pie"), "static": ("-O2",),
+             "static-pie": ("-O2", "-static-pie")}[kind]
     exe = build("funcs/funcs_main.c", flags, static=kind == "static")
     lib = rv.load(exe)
     f = lib.function("energy", "double energy(const double *x, int n)")
@@ -275,6 +276,15 @@ def test_pickling_round_trip():
     assert f2(x, 2) == f(x, 2) == 10.0
     np.testing.assert_array_equal(g2(x, 2), [2.0, -6.0])
     assert lib2.path == lib.path
+    import os
+
+    cwd = os.getcwd()
+    try:
+        os.chdir(_lib().parent)
+        rel = rv.load(_lib().name)
+    finally:
+        os.chdir(cwd)
+    assert pickle.loads(pickle.dumps(rel)).path == str(_lib())  # usable from any directory
     g(x, 2)
     fast = lib.image.machine.fast
     kept = len(fast._keep)

@@ -80,7 +80,7 @@ class Library:
 
     def __init__(self, path: str | os.PathLike, *, env: dict[str, str] | None = None,
                  max_instructions: int = 100_000_000):
-        self.path = os.fspath(path)
+        self.path = os.path.abspath(os.fspath(path))  # absolute: pickles go to other cwds
         self.env = dict(env) if env is not None else None
         self.max_instructions = max_instructions
         self._image: Image | None = None

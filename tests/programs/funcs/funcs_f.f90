@@ -1,15 +1,13 @@
 ! Fortran: a bind(C) function taking n by value, and plain routines (name_, by reference).
-module funcs_f
+! (No module: gfortran would write a .mod file into the working directory.)
+function wdot(x, y, n) bind(C, name="wdot") result(s)
   use iso_c_binding
   implicit none
-contains
-  function wdot(x, y, n) bind(C, name="wdot") result(s)
-    integer(c_int), value :: n
-    real(c_double), intent(in) :: x(n), y(n)
-    real(c_double) :: s
-    s = sum(x * y * exp(x))
-  end function wdot
-end module funcs_f
+  integer(c_int), value :: n
+  real(c_double), intent(in) :: x(n), y(n)
+  real(c_double) :: s
+  s = sum(x * y * exp(x))
+end function wdot
 
 function fenergy(x, n)
   implicit none
