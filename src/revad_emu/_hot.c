@@ -2169,6 +2169,136 @@ static PyTypeObject BlocksType = {
     .tp_methods = Blocks_methods,
 };
 
+/* ===================================================================== Aligner type */
+/* Code hooks at the SSE instructions whose memory operand must be aligned (cpu.py): the
+ * operand's address from the registers, and a stop of the engine when it is misaligned
+ * (Unicorn does not check, a CPU raises #GP: SIGSEGV). One object holds every site; each
+ * site's hook passes the object, and the address picks the site. */
+
+typedef struct {
+    int base, index, seg; /* Unicorn register ids, -1: none */
+    int64_t scale, disp;
+    uint64_t align;
+} AlignSite;
+
+typedef struct {
+    PyObject_HEAD void *uc;
+    emu_stop_fn stop;
+    reg_read_fn rr;
+    UMap index; /* instruction address -> site number */
+    AlignSite *sites;
+    uint64_t n, cap;
+    unsigned long long fault_pc, fault_address; /* the first misaligned access seen */
+} AlignerObject;
+
+static void aligner_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    AlignerObject *a = (AlignerObject *)ud;
+    uint64_t *v = um_get(&a->index, addr);
+    if (!v || a->fault_pc)
+        return;
+    const AlignSite *s = &a->sites[*v];
+    uint64_t ea = (uint64_t)s->disp, r;
+    if (s->base >= 0 && !a->rr(uc, s->base, &r))
+        ea += r;
+    if (s->index >= 0 && !a->rr(uc, s->index, &r))
+        ea += r * (uint64_t)s->scale;
+    if (s->seg >= 0 && !a->rr(uc, s->seg, &r))
+        ea += r;
+    if (ea & (s->align - 1)) {
+        a->fault_pc = addr;
+        a->fault_address = ea;
+        a->stop(uc);
+    }
+}
+
+/* Aligner(uc_handle, emu_stop, uc_reg_read) */
+static int Aligner_init(AlignerObject *self, PyObject *args, PyObject *kw)
+{
+    unsigned long long uc, stop, rr;
+    if (!PyArg_ParseTuple(args, "KKK", &uc, &stop, &rr))
+        return -1;
+    self->uc = (void *)(uintptr_t)uc;
+    self->stop = (emu_stop_fn)(uintptr_t)stop;
+    self->rr = (reg_read_fn)(uintptr_t)rr;
+    return 0;
+}
+
+static void Aligner_dealloc(AlignerObject *self)
+{
+    um_free(&self->index);
+    free(self->sites);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* add(address, base, index, scale, disp, segment, align): register ids -1 for none */
+static PyObject *Aligner_add(AlignerObject *self, PyObject *args)
+{
+    unsigned long long addr, align;
+    int base, index, seg;
+    long long scale, disp;
+    if (!PyArg_ParseTuple(args, "KiiLLiK", &addr, &base, &index, &scale, &disp, &seg, &align))
+        return NULL;
+    if (align == 0 || (align & (align - 1)))
+        return PyErr_Format(PyExc_ValueError, "alignment must be a power of two");
+    if (um_get(&self->index, addr))
+        Py_RETURN_NONE;
+    if (self->n == self->cap) {
+        uint64_t cap = self->cap ? 2 * self->cap : 64;
+        AlignSite *more = (AlignSite *)realloc(self->sites, cap * sizeof(AlignSite));
+        if (!more)
+            return PyErr_NoMemory();
+        self->sites = more;
+        self->cap = cap;
+    }
+    AlignSite *s = &self->sites[self->n];
+    s->base = base;
+    s->index = index;
+    s->seg = seg;
+    s->scale = scale;
+    s->disp = disp;
+    s->align = align;
+    if (um_put(&self->index, addr, self->n) < 0)
+        return PyErr_NoMemory();
+    self->n++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Aligner_get_hook(AlignerObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)aligner_hook);
+}
+
+static PyObject *Aligner_get_self_ptr(AlignerObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)self);
+}
+
+static PyMemberDef Aligner_members[] = {
+    {"fault_pc", T_ULONGLONG, offsetof(AlignerObject, fault_pc), 0, NULL},
+    {"fault_address", T_ULONGLONG, offsetof(AlignerObject, fault_address), 0, NULL},
+    {NULL}};
+
+static PyGetSetDef Aligner_getset[] = {
+    {"hook_address", (getter)Aligner_get_hook, NULL, NULL, NULL},
+    {"user_data", (getter)Aligner_get_self_ptr, NULL, NULL, NULL},
+    {NULL}};
+
+static PyMethodDef Aligner_methods[] = {
+    {"add", (PyCFunction)Aligner_add, METH_VARARGS, "add a site"}, {NULL}};
+
+static PyTypeObject AlignerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Aligner",
+    .tp_basicsize = sizeof(AlignerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Aligner_init,
+    .tp_dealloc = (destructor)Aligner_dealloc,
+    .tp_methods = Aligner_methods,
+    .tp_members = Aligner_members,
+    .tp_getset = Aligner_getset,
+};
+
 /* ===================================================================== module */
 
 static struct PyModuleDef hotmodule = {PyModuleDef_HEAD_INIT, "_hot",
@@ -2178,7 +2308,7 @@ PyMODINIT_FUNC PyInit__hot(void)
 {
     if (PyType_Ready(&ShadowType) < 0 || PyType_Ready(&TapeType) < 0 ||
         PyType_Ready(&ColumnType) < 0 || PyType_Ready(&HotType) < 0 ||
-        PyType_Ready(&BlocksType) < 0)
+        PyType_Ready(&BlocksType) < 0 || PyType_Ready(&AlignerType) < 0)
         return NULL;
     LN2 = log(two);
     LN10 = log(ten);
@@ -2197,6 +2327,11 @@ PyMODINIT_FUNC PyInit__hot(void)
     Py_INCREF(&TapeType);
     Py_INCREF(&HotType);
     Py_INCREF(&BlocksType);
+    Py_INCREF(&AlignerType);
+    if (PyModule_AddObject(m, "Aligner", (PyObject *)&AlignerType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     if (PyModule_AddObject(m, "Shadow", (PyObject *)&ShadowType) < 0 ||
         PyModule_AddObject(m, "Tape", (PyObject *)&TapeType) < 0 ||
         PyModule_AddObject(m, "Hot", (PyObject *)&HotType) < 0 ||

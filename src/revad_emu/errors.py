@@ -47,3 +47,12 @@ class DerivativeError(RevadError):
 
 class EmulationError(RevadError):
     """Unicorn stopped for a reason that is not the program's own doing."""
+
+
+class GuestFault(Exception):
+    """The guest did what kills a native process with `signal` (a privileged or misaligned
+    instruction): the run ends as that signal, with this message as its fault line."""
+
+    def __init__(self, signal: int, message: str):
+        super().__init__(message)
+        self.signal = signal

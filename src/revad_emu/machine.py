@@ -19,11 +19,12 @@ import capstone
 from unicorn import UC_ARCH_X86, UC_MODE_64, Uc, UcError
 from unicorn import unicorn_const as UC
 
-from revad_emu import compiled, fastuc
+from revad_emu import compiled, cpu, fastuc
 from revad_emu.elf import ElfError, ElfFile, read_elf
 from revad_emu.errors import (
     BudgetExceeded,
     EmulationError,
+    GuestFault,
     Interrupted,
     UnsupportedInstruction,
 )
@@ -126,6 +127,10 @@ class Machine:
         self.stats = RunStats()
         self._block_sizes: dict[int, tuple[int, int]] = {}
         self._elf_cache: dict[tuple, ElfFile | None] = {}
+        self._align_sites: dict[int, cpu.AlignedOperand] = {}
+        self._revet = False
+        self._cs_detail = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        self._cs_detail.detail = True
         self._blocks = None  # the compiled block hook (compiled._hot.Blocks), when built
         self._last_block = 0
         self._stop_error: BaseException | None = None
@@ -265,6 +270,10 @@ class Machine:
     def _install_hooks(self) -> None:
         f = self.fast
         f.hook_syscall(self._guard(self._syscall))
+        self._aligner = None
+        if compiled.available():
+            self._aligner = compiled._hot.Aligner(f.h.value, f.c_address("uc_emu_stop"),
+                                                  f.c_address("uc_reg_read"))
         if compiled.available():
             self._blocks = compiled._hot.Blocks(f.h.value, f.c_address("uc_emu_stop"),
                                                 self._vet_block,
@@ -307,15 +316,21 @@ class Machine:
         self._hook_requests()
 
     # -- hooks -------------------------------------------------------------------------
-    def _syscall(self) -> None:
+    def _syscall(self, i386: bool = False) -> None:
         f = self.fast
         nr = f.gpr(0)
-        args = (f.gpr(7), f.gpr(6), f.gpr(2), f.gpr(10), f.gpr(8), f.gpr(9))
+        if i386:  # int $0x80: eax, then ebx ecx edx esi edi ebp (linux/i386.py)
+            args = (f.gpr(3), f.gpr(1), f.gpr(2), f.gpr(6), f.gpr(7), f.gpr(5))
+        else:
+            args = (f.gpr(7), f.gpr(6), f.gpr(2), f.gpr(10), f.gpr(8), f.gpr(9))
         self._in_syscall = True  # Ctrl-C now interrupts at once (a read may block for ever)
         try:
             if self._interrupt:
                 raise Interrupted("interrupted (Ctrl-C)")
-            ret = self.kernel.syscall(nr, args)
+            if i386:
+                ret = self.kernel.syscall_i386(nr & 0xFFFF_FFFF, args)
+            else:
+                ret = self.kernel.syscall(nr, args)
         finally:
             self._in_syscall = False
         f.set_gpr(0, ret)
@@ -325,10 +340,13 @@ class Machine:
     # The compiled block hook's callbacks (the Python `_block` below vets blocks itself).
     def _vet_block(self, addr: int, size: int) -> int:
         try:
-            return self._check_block(addr, size)
+            n = self._check_block(addr, size)
         except BaseException as e:  # noqa: BLE001
             self.fail(e)
             return -1
+        if self._revet:  # hooks were added in this block: translate it again first
+            self.fast.stop()
+        return n
 
     def _tick(self) -> None:
         self._sync_counts()
@@ -359,6 +377,9 @@ class Machine:
         if known is None or known[0] != size:
             known = (size, self._check_block(addr, size))
             self._block_sizes[addr] = known
+            if self._revet:
+                self.fast.stop()
+                return
         self._last_block = addr
         st = self.stats
         st.instructions += known[1]
@@ -375,12 +396,55 @@ class Machine:
         for a, sz, mnem, ops in self.cs.disasm_lite(code, addr):
             n += 1
             kind = vex_kind(code[a - addr:a - addr + sz])
+            self._check_user_mode(a, code[a - addr:a - addr + sz], mnem, ops, kind is not None)
             if kind is not None:
                 raise UnsupportedInstruction(
                     f"{kind}-encoded instruction at {self.describe(a)}: {mnem} {ops} — "
                     "revad_emu does not execute AVX/AVX-512 code yet; rebuild with "
                     "-march=x86-64-v2 (or without -mavx/-march=native)")
         return n
+
+    def _check_user_mode(self, a: int, raw: bytes, mnem: str, ops: str, vex: bool) -> None:
+        """Stop before an instruction a user process may not run (Unicorn runs the guest in
+        ring 0): privileged ones fault now; an SSE operand that must be aligned is checked
+        by a hook at that instruction each time it runs (cpu.py)."""
+        fault = cpu.user_mode_fault(mnem, ops)
+        if fault is not None:
+            raise GuestFault(fault[0], f"{fault[1]} at {self.describe(a)}: {mnem} {ops}".strip())
+        if a in self._align_sites or not cpu.may_need_alignment(mnem, ops):
+            return
+        insn = next(self._cs_detail.disasm(raw, a), None)
+        need = None if insn is None else cpu.aligned_operand(insn, vex)
+        if isinstance(need, cpu.AlignedOperand):
+            self._align_sites[a] = need
+            if self._aligner is not None:  # the check in C (_hot.Aligner)
+                self._aligner.add(a, *need.c_args())
+                self.fast.hook_c(4, self._aligner.hook_address, self._aligner, a, a)
+            else:
+                self.fast.hook_code(self._guard(self._align_check), a, a)
+            self.uc.ctl_remove_cache(a, a + len(raw))
+            self._revet = True  # the block runs again from its start, with the hook
+        elif need:  # RIP-relative, misaligned: faults each time it runs
+            raise GuestFault(SIGSEGV, f"general protection fault: misaligned operand at "
+                             f"{self.describe(a)}: {mnem} {ops}")
+
+    def _align_check(self, addr: int, _size: int) -> None:
+        site = self._align_sites[addr]
+        ea = site.address(self.fast.reg)
+        if ea % site.align:
+            raise self._misaligned(addr, ea)
+
+    def _misaligned(self, addr: int, ea: int) -> GuestFault:
+        align = self._align_sites[addr].align
+        return GuestFault(SIGSEGV, f"general protection fault: {align}-byte operand at {ea:#x} "
+                          f"is not {align}-byte aligned, by {self.describe(addr)}: "
+                          f"{self.disasm(addr)}")
+
+    def _note_align_fault(self) -> None:
+        """The compiled alignment check stopped the engine: that is the program's fault."""
+        a = self._aligner
+        if a is not None and a.fault_pc and self._stop_error is None:
+            self._stop_error = self._misaligned(a.fault_pc, a.fault_address)
 
     def _mem_invalid(self, access: int, addr: int, size: int, _value: int) -> bool:
         pc = self.fast.reg(fastuc.UC_RIP)
@@ -401,6 +465,9 @@ class Machine:
         return False
 
     def _interrupt_hook(self, intno: int) -> None:
+        if intno == 0x80:  # the 32-bit system call gate; execution goes on after it
+            self._syscall(i386=True)
+            return
         pc = self.fast.reg(fastuc.UC_RIP)
         sig = {3: SIGTRAP, 1: SIGTRAP, 0: SIGFPE, 6: SIGILL}.get(intno, SIGSEGV)
         self.fault = f"CPU exception {intno} near {self.describe(pc)}"
@@ -450,23 +517,39 @@ class Machine:
 
     def _run_loop(self) -> None:
         pc = self.entry
-        try:
-            self.uc.emu_start(pc, END_ADDR)
-        except UcError as e:
-            if self._stop_error is not None:
-                raise self._stop_error from None
-            if self.fault is not None or self.kernel.exited:
-                return  # the program had ended: whatever Unicorn says after that is not its
-            self._uc_error(e)
-            return
+        while True:
+            try:
+                self.uc.emu_start(pc, END_ADDR)
+            except UcError as e:
+                self._note_align_fault()
+                if self._stop_error is not None:
+                    self._raise_stop_error()
+                    return
+                if self.fault is not None or self.kernel.exited:
+                    return  # the program had ended: what Unicorn says after that is not its
+                self._uc_error(e)
+                return
+            self._note_align_fault()
+            if not self._revet or self._stop_error is not None or self.kernel.exited:
+                break
+            self._revet = False  # a block stopped before running, to get new hooks
+            pc = self.fast.reg(fastuc.UC_RIP)
         if self._stop_error is not None:
-            raise self._stop_error
+            self._raise_stop_error()
+            return
         if self._interrupt:
             raise Interrupted("interrupted (Ctrl-C)")
         if self.kernel.exited or self.fault is not None:
             return
         pc = self.fast.reg(fastuc.UC_RIP)
         raise EmulationError(f"emulation stopped unexpectedly at {self.describe(pc)}")
+
+    def _raise_stop_error(self) -> None:
+        e = self._stop_error
+        if isinstance(e, GuestFault):  # the program's own fault, as natively
+            self.fault, self.term_signal = str(e), e.signal
+            return
+        raise e from None
 
     def _uc_error(self, e: UcError) -> None:
         pc = self.fast.reg(fastuc.UC_RIP)
