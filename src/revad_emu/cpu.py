@@ -119,6 +119,10 @@ _VEX_ALIGNED = frozenset(
 )
 
 
+# Mnemonics worth a closer look (with "mmword ptr" operands): the per-instruction filter.
+WATCHED = _SUSPECT | frozenset(_ALIGN_OF)
+
+
 def may_need_alignment(mnem: str, ops: str) -> bool:
     """Cheap filter on capstone's text before decoding the instruction in detail."""
     return "mmword ptr" in ops or mnem in _ALIGN_OF
@@ -154,3 +158,81 @@ def aligned_operand(insn, vex: bool = False) -> AlignedOperand | int | None:
         return None  # 32-bit address registers and the like: not checked
     return AlignedOperand(align, _UC_GPR.get(m.base), _UC_GPR.get(m.index), m.scale, m.disp,
                           _UC_SEG_BASE.get(m.segment))  # fmt: skip
+
+
+# -- checking at the start of the block ------------------------------------------------------
+
+_FAMILY: dict[int, int] = {}  # capstone GPR id (any width) -> its 64-bit register's id
+for _i, _r64 in enumerate(("rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi")):
+    _low = ("ax", "cx", "dx", "bx", "sp", "bp", "si", "di")[_i]
+    for _n in (_r64, "e" + _low, _low, _low[0] + "l" if _i < 4 else _low + "l",
+               _low[0] + "h" if _i < 4 else ""):  # fmt: skip
+        if _n and hasattr(CX, f"X86_REG_{_n.upper()}"):
+            _FAMILY[getattr(CX, f"X86_REG_{_n.upper()}")] = getattr(CX, f"X86_REG_{_r64.upper()}")
+for _i in range(8, 16):
+    for _n in (f"r{_i}", f"r{_i}d", f"r{_i}w", f"r{_i}b"):
+        _FAMILY[getattr(CX, f"X86_REG_{_n.upper()}")] = getattr(CX, f"X86_REG_R{_i}")
+
+
+def entry_formula(before: list, site, align: int):
+    """The site's operand address in terms of the registers at the start of its block,
+    following the block's instructions `before` it (capstone, detail on) through copies,
+    constant additions and alignment masks. Returns ("block", base, index, disp) with
+    Unicorn register ids (None: none), "aligned" or "misaligned" when the masks decide it
+    for good, or None when the block computes the address otherwise (check at the site)."""
+    m = next(op.mem for op in site.operands if op.type == CX.X86_OP_MEM)
+    # register -> ("e", r0, d): entry value of r0 (None: 0) plus d; ("a", k, d): congruent
+    # to d modulo 2**k
+    state: dict[int, tuple | None] = {}
+
+    def get(r: int) -> tuple | None:
+        return state.get(r, ("e", r, 0))
+
+    for insn in before:
+        try:
+            written = {_FAMILY.get(w) for w in insn.regs_access()[1]} - {None}
+        except Exception:  # noqa: BLE001 - capstone cannot tell: assume the worst
+            return None
+        for r in written:
+            state[r] = _transfer(insn, r, get)
+    base = get(m.base) if m.base else ("e", None, 0)
+    index = get(m.index) if m.index else ("e", None, 0)
+    if base is None or index is None:
+        return None
+    if base[0] == "a" and not m.index:
+        if (1 << base[1]) % align:
+            return None
+        return "aligned" if (base[2] + m.disp) % align == 0 else "misaligned"
+    if base[0] != "e" or index[0] != "e":
+        return None
+    disp = m.disp + base[2] + index[2] * m.scale
+    return ("block", _UC_GPR.get(base[1]), _UC_GPR.get(index[1]), disp)
+
+
+def _shift(v: tuple | None, d: int) -> tuple | None:
+    return None if v is None else (v[0], v[1], v[2] + d)
+
+
+def _transfer(insn, reg: int, get):
+    """The state of the 64-bit register `reg` after `insn` writes it."""
+    ops, mn = insn.operands, insn.mnemonic
+    if mn in ("push", "pop") and reg == CX.X86_REG_RSP:
+        ok = ops and ops[0].size == 8
+        return _shift(get(reg), -8 if mn == "push" else 8) if ok else None
+    if not ops or ops[0].type != CX.X86_OP_REG or ops[0].reg != reg:
+        return None  # a partial or implicit write
+    src = ops[1] if len(ops) == 2 else None
+    if mn in ("add", "sub") and src is not None and src.type == CX.X86_OP_IMM:
+        return _shift(get(reg), src.imm if mn == "add" else -src.imm)
+    if mn in ("inc", "dec") and len(ops) == 1:
+        return _shift(get(reg), 1 if mn == "inc" else -1)
+    if mn == "mov" and src is not None and src.type == CX.X86_OP_REG and src.reg in _UC_GPR:
+        return get(src.reg)
+    if mn in ("mov", "movabs") and src is not None and src.type == CX.X86_OP_IMM:
+        return ("e", None, src.imm)  # a constant
+    if mn == "lea" and src is not None and src.mem.base in _UC_GPR and not src.mem.index:
+        return _shift(get(src.mem.base), src.mem.disp)
+    if mn == "and" and src is not None and src.type == CX.X86_OP_IMM and src.imm & 0xF == 0:
+        imm = src.imm & 0xFFFF_FFFF_FFFF_FFFF
+        return ("a", (imm & -imm).bit_length() - 1, 0) if imm else ("a", 64, 0)
+    return None

@@ -129,6 +129,7 @@ class Machine:
         self._elf_cache: dict[tuple, ElfFile | None] = {}
         self._align_sites: dict[int, cpu.AlignedOperand] = {}
         self._revet = False
+        self._vet_start = -1  # the block being vetted (compiled block hook)
         self._cs_detail = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
         self._cs_detail.detail = True
         self._blocks = None  # the compiled block hook (compiled._hot.Blocks), when built
@@ -279,6 +280,7 @@ class Machine:
                                                 self._vet_block,
                                                 self._guard(self._tick),
                                                 self._guard(self._over_budget))
+            self._blocks.set_aligner(self._aligner)
             if self.max_instructions is not None:
                 self._blocks.max_instructions = self.max_instructions
             f.hook_c(8, self._blocks.hook_address, self._blocks)
@@ -339,6 +341,7 @@ class Machine:
 
     # The compiled block hook's callbacks (the Python `_block` below vets blocks itself).
     def _vet_block(self, addr: int, size: int) -> int:
+        self._vet_start = addr
         try:
             n = self._check_block(addr, size)
         except BaseException as e:  # noqa: BLE001
@@ -407,7 +410,10 @@ class Machine:
     def _check_user_mode(self, a: int, raw: bytes, mnem: str, ops: str, vex: bool) -> None:
         """Stop before an instruction a user process may not run (Unicorn runs the guest in
         ring 0): privileged ones fault now; an SSE operand that must be aligned is checked
-        by a hook at that instruction each time it runs (cpu.py)."""
+        each time it runs, by the block hook as its block starts or by a hook at the
+        instruction (cpu.py)."""
+        if mnem not in cpu.WATCHED and "mmword ptr" not in ops:
+            return
         fault = cpu.user_mode_fault(mnem, ops)
         if fault is not None:
             raise GuestFault(fault[0], f"{fault[1]} at {self.describe(a)}: {mnem} {ops}".strip())
@@ -418,7 +424,21 @@ class Machine:
         if isinstance(need, cpu.AlignedOperand):
             self._align_sites[a] = need
             if self._aligner is not None:  # the check in C (_hot.Aligner)
-                self._aligner.add(a, *need.c_args())
+                start = self._vet_start
+                before = list(self._cs_detail.disasm(self.fast.mem(start, a - start) or b"",
+                                                     start)) if start < a else []  # fmt: skip
+                how = cpu.entry_formula(before, insn, need.align) if start <= a else None
+                base, index, scale, disp, seg, align = need.c_args()
+                if how == "misaligned":
+                    raise GuestFault(SIGSEGV, f"general protection fault: misaligned operand "
+                                     f"at {self.describe(a)}: {mnem} {ops}")
+                if how == "aligned":
+                    return
+                if how is not None:  # checked as the block starts, by the block hook
+                    b, i = (-1 if r is None else r for r in how[1:3])
+                    self._aligner.add(a, b, i, scale, how[3], seg, align, start)
+                    return
+                self._aligner.add(a, base, index, scale, disp, seg, align)
                 self.fast.hook_c(4, self._aligner.hook_address, self._aligner, a, a)
             else:
                 self.fast.hook_code(self._guard(self._align_check), a, a)

@@ -20,6 +20,22 @@ int main(int argc, char **argv)
         __asm__ volatile("addpd (%0), %%xmm0" : : "r"(buf + 4) : "xmm0");
     } else if (!strcmp(c, "movdqa_store")) {
         __asm__ volatile("movdqa %%xmm1, (%0)" : : "r"(buf + 1) : "memory");
+    } else if (!strcmp(c, "blockadd")) { /* aligned at block start, misaligned when used */
+        __asm__ volatile("mov %0, %%rax\n\tadd $8, %%rax\n\tmovapd (%%rax), %%xmm0"
+                         : : "r"(buf) : "rax", "xmm0");
+    } else if (!strcmp(c, "blockcopy")) {
+        __asm__ volatile("mov %0, %%rcx\n\tlea 8(%%rcx), %%rdx\n\tmov %%rdx, %%rax\n\t"
+                         "sub $8, %%rax\n\tmovapd 16(%%rax), %%xmm0"
+                         : : "r"(buf + 8) : "rax", "rcx", "rdx", "xmm0");
+    } else if (!strcmp(c, "blockmask")) { /* masked to 16, then 8 off */
+        __asm__ volatile("mov %0, %%rax\n\tand $-16, %%rax\n\tmovdqa 8(%%rax), %%xmm0"
+                         : : "r"(buf + 5) : "rax", "xmm0");
+    } else if (!strcmp(c, "blockmask_ok")) {
+        __asm__ volatile("mov %0, %%rax\n\tand $-16, %%rax\n\tpxor 16(%%rax), %%xmm0"
+                         : : "r"(buf + 5) : "rax", "xmm0");
+    } else if (!strcmp(c, "blockindex")) { /* index register set to a constant */
+        __asm__ volatile("mov $4, %%rcx\n\tmovaps (%0,%%rcx,1), %%xmm0"
+                         : : "r"(buf) : "rcx", "xmm0");
     } else if (!strcmp(c, "cli")) {
         __asm__ volatile("cli");
     } else if (!strcmp(c, "sti")) {
