@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -169,8 +170,9 @@ resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 from revad_emu.cli import main
 try:
     code = main(sys.argv[1:])
-finally:
-    sys.stderr.write("maxrss_kib=%d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+finally:  # VmHWM: this process's own peak (ru_maxrss would include the forked parent's)
+    hwm = [ln.split()[1] for ln in open("/proc/self/status") if ln.startswith("VmHWM:")]
+    sys.stderr.write("maxrss_kib=%s\\n" % hwm[0])
 sys.exit(code)
 """
 
@@ -348,3 +350,43 @@ def test_ctrl_c_from_python_is_keyboard_interrupt() -> None:
     lines = res.stdout.splitlines()
     assert lines[0] == "KeyboardInterrupt ready", res.stdout
     assert lines[1].startswith("hello ") and lines[2] == "read 3", res.stdout
+
+
+# -- 14. CPU fidelity: what a user process may not run ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ring3() -> Path:
+    return build("harden/ring3.c", ("-O2", "-no-pie"), static=True)
+
+
+@pytest.mark.parametrize("case", [
+    "movapd", "addpd", "movdqa_store", "movaps_ok", "cli", "sti", "in", "out", "wrmsr", "rdmsr",
+    "lgdt", "sysenter", "hlt", "int80", "blockadd", "blockcopy", "blockmask",
+    "blockmask_ok", "blockindex"])  # fmt: skip
+def test_user_mode_faults_match_native(ring3: Path, case: str) -> None:
+    native = subprocess.run([str(ring3), case], capture_output=True)
+    res = cli("--no-ad", str(ring3), case)
+    native_status = 128 - native.returncode if native.returncode < 0 else native.returncode
+    assert res.returncode == native_status, (case, res.returncode, native_status, res.stderr)
+    assert res.stdout.encode() == native.stdout
+    assert "Traceback" not in res.stderr and "internal error" not in res.stderr
+    if native_status == 139:
+        assert re.search(r"(privileged instruction|aligned|misaligned).*main\+0x", res.stderr)
+
+
+def test_alignment_checked_each_time_pure_python(ring3: Path) -> None:
+    """The same fault without the compiled hot path (the Python code hook)."""
+    env = cli_env() | {"REVAD_PURE_PYTHON": "1"}
+    res = subprocess.run([sys.executable, "-m", "revad_emu", "--no-ad", str(ring3), "movapd"],
+                         capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert res.returncode == 139 and "not 16-byte aligned" in res.stderr, res.stderr
+
+
+def test_int80_unknown_number_is_reported(tmp_path: Path) -> None:
+    g = Guest(tmp_path)
+    assert g.k.syscall_i386(9999, (0,) * 6) == -errno.ENOSYS
+    assert "int $0x80" in g.k.refused[-1]
+    msg = g.put(b"via i386")
+    assert g.k.syscall_i386(4, (1, msg, 8, 0, 0, 0)) == 8 and g.out == [b"via i386"]
+    assert g.k.syscall_i386(19, (0, 0xFFFF_FFFF, 1, 0, 0, 0)) == -errno.ESPIPE  # lseek(-1)

@@ -2050,7 +2050,10 @@ typedef struct {
     unsigned long long instructions, blocks, last_block;
     long long max_instructions; /* -1: no budget */
     UMap known; /* block address -> size << 32 | instruction count */
+    PyObject *aligner; /* an Aligner whose block checks run at each block, or NULL */
 } BlocksObject;
+
+static int aligner_block(PyObject *aligner, void *uc, uint64_t addr);
 
 static void blocks_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
 {
@@ -2079,6 +2082,10 @@ static void blocks_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
             *v = (uint64_t)size << 32 | count;
         else
             um_put(&b->known, addr, (uint64_t)size << 32 | count);
+    }
+    if (b->aligner && aligner_block(b->aligner, uc, addr)) { /* misaligned: never runs */
+        b->stop(b->uc);
+        return;
     }
     b->last_block = addr;
     b->instructions += count;
@@ -2118,6 +2125,7 @@ static int Blocks_init(BlocksObject *self, PyObject *args, PyObject *kw)
 static void Blocks_dealloc(BlocksObject *self)
 {
     um_free(&self->known);
+    Py_XDECREF(self->aligner);
     Py_XDECREF(self->on_new);
     Py_XDECREF(self->on_tick);
     Py_XDECREF(self->on_budget);
@@ -2152,8 +2160,16 @@ static PyGetSetDef Blocks_getset[] = {
     {"user_data", (getter)Blocks_get_self_ptr, NULL, NULL, NULL},
     {NULL}};
 
+static PyObject *Blocks_set_aligner(BlocksObject *self, PyObject *aligner)
+{
+    Py_INCREF(aligner);
+    Py_XSETREF(self->aligner, aligner);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Blocks_methods[] = {
     {"forget", (PyCFunction)Blocks_forget, METH_NOARGS, "forget the vetted blocks"},
+    {"set_aligner", (PyCFunction)Blocks_set_aligner, METH_O, "check an Aligner's blocks"},
     {NULL}};
 
 static PyTypeObject BlocksType = {
@@ -2169,6 +2185,169 @@ static PyTypeObject BlocksType = {
     .tp_methods = Blocks_methods,
 };
 
+/* ===================================================================== Aligner type */
+/* Code hooks at the SSE instructions whose memory operand must be aligned (cpu.py): the
+ * operand's address from the registers, and a stop of the engine when it is misaligned
+ * (Unicorn does not check, a CPU raises #GP: SIGSEGV). One object holds every site; each
+ * site's hook passes the object, and the address picks the site. */
+
+typedef struct {
+    int base, index, seg; /* Unicorn register ids, -1: none */
+    int64_t scale, disp;
+    uint64_t align, pc;
+    uint64_t next; /* block checks: the next check of the same block + 1, 0: none */
+} AlignSite;
+
+typedef struct {
+    PyObject_HEAD void *uc;
+    emu_stop_fn stop;
+    reg_read_fn rr;
+    UMap index;  /* instruction address -> site number (checked by a code hook there) */
+    UMap blocks; /* block address -> first block check + 1 (checked as the block starts, for
+                  * operands whose registers the block does not change before using them) */
+    AlignSite *sites;
+    uint64_t n, cap;
+    unsigned long long fault_pc, fault_address; /* the first misaligned access seen */
+} AlignerObject;
+
+/* 1 (and the fault noted) if the site's operand is misaligned now. */
+static int aligner_misaligned(AlignerObject *a, void *uc, const AlignSite *s)
+{
+    uint64_t ea = (uint64_t)s->disp, r;
+    if (s->base >= 0 && !a->rr(uc, s->base, &r))
+        ea += r;
+    if (s->index >= 0 && !a->rr(uc, s->index, &r))
+        ea += r * (uint64_t)s->scale;
+    if (s->seg >= 0 && !a->rr(uc, s->seg, &r))
+        ea += r;
+    if (!(ea & (s->align - 1)))
+        return 0;
+    a->fault_pc = s->pc;
+    a->fault_address = ea;
+    return 1;
+}
+
+static void aligner_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    AlignerObject *a = (AlignerObject *)ud;
+    uint64_t *v = um_get(&a->index, addr);
+    if (v && !a->fault_pc && aligner_misaligned(a, uc, &a->sites[*v]))
+        a->stop(uc);
+}
+
+/* Called by the Blocks hook as a block starts: 1 if one of its checks fails. */
+static int aligner_block(PyObject *aligner, void *uc, uint64_t addr)
+{
+    AlignerObject *a = (AlignerObject *)aligner;
+    uint64_t *v = um_get(&a->blocks, addr);
+    for (uint64_t i = v ? *v : 0; i && !a->fault_pc; i = a->sites[i - 1].next)
+        if (aligner_misaligned(a, uc, &a->sites[i - 1]))
+            return 1;
+    return 0;
+}
+
+/* Aligner(uc_handle, emu_stop, uc_reg_read) */
+static int Aligner_init(AlignerObject *self, PyObject *args, PyObject *kw)
+{
+    unsigned long long uc, stop, rr;
+    if (!PyArg_ParseTuple(args, "KKK", &uc, &stop, &rr))
+        return -1;
+    self->uc = (void *)(uintptr_t)uc;
+    self->stop = (emu_stop_fn)(uintptr_t)stop;
+    self->rr = (reg_read_fn)(uintptr_t)rr;
+    return 0;
+}
+
+static void Aligner_dealloc(AlignerObject *self)
+{
+    um_free(&self->index);
+    um_free(&self->blocks);
+    free(self->sites);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* add(address, base, index, scale, disp, segment, align[, block]): register ids -1 for
+ * none; with block, the check runs as that block starts (disp already adjusted for what
+ * the block adds to the registers before the instruction), else at the instruction. */
+static PyObject *Aligner_add(AlignerObject *self, PyObject *args)
+{
+    unsigned long long addr, align, block = 0;
+    int base, index, seg;
+    long long scale, disp;
+    if (!PyArg_ParseTuple(args, "KiiLLiK|K", &addr, &base, &index, &scale, &disp, &seg, &align,
+                          &block))
+        return NULL;
+    if (align == 0 || (align & (align - 1)))
+        return PyErr_Format(PyExc_ValueError, "alignment must be a power of two");
+    if (!block && um_get(&self->index, addr))
+        Py_RETURN_NONE;
+    if (self->n == self->cap) {
+        uint64_t cap = self->cap ? 2 * self->cap : 64;
+        AlignSite *more = (AlignSite *)realloc(self->sites, cap * sizeof(AlignSite));
+        if (!more)
+            return PyErr_NoMemory();
+        self->sites = more;
+        self->cap = cap;
+    }
+    AlignSite *s = &self->sites[self->n];
+    s->base = base;
+    s->index = index;
+    s->seg = seg;
+    s->scale = scale;
+    s->disp = disp;
+    s->align = align;
+    s->pc = addr;
+    s->next = 0;
+    if (block) {
+        uint64_t *first = um_get(&self->blocks, block);
+        if (first) {
+            s->next = *first;
+            *first = self->n + 1;
+        } else if (um_put(&self->blocks, block, self->n + 1) < 0) {
+            return PyErr_NoMemory();
+        }
+    } else if (um_put(&self->index, addr, self->n) < 0) {
+        return PyErr_NoMemory();
+    }
+    self->n++;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Aligner_get_hook(AlignerObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)aligner_hook);
+}
+
+static PyObject *Aligner_get_self_ptr(AlignerObject *self, void *closure)
+{
+    return PyLong_FromVoidPtr((void *)self);
+}
+
+static PyMemberDef Aligner_members[] = {
+    {"fault_pc", T_ULONGLONG, offsetof(AlignerObject, fault_pc), 0, NULL},
+    {"fault_address", T_ULONGLONG, offsetof(AlignerObject, fault_address), 0, NULL},
+    {NULL}};
+
+static PyGetSetDef Aligner_getset[] = {
+    {"hook_address", (getter)Aligner_get_hook, NULL, NULL, NULL},
+    {"user_data", (getter)Aligner_get_self_ptr, NULL, NULL, NULL},
+    {NULL}};
+
+static PyMethodDef Aligner_methods[] = {
+    {"add", (PyCFunction)Aligner_add, METH_VARARGS, "add a site"}, {NULL}};
+
+static PyTypeObject AlignerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Aligner",
+    .tp_basicsize = sizeof(AlignerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Aligner_init,
+    .tp_dealloc = (destructor)Aligner_dealloc,
+    .tp_methods = Aligner_methods,
+    .tp_members = Aligner_members,
+    .tp_getset = Aligner_getset,
+};
+
 /* ===================================================================== module */
 
 static struct PyModuleDef hotmodule = {PyModuleDef_HEAD_INIT, "_hot",
@@ -2178,7 +2357,7 @@ PyMODINIT_FUNC PyInit__hot(void)
 {
     if (PyType_Ready(&ShadowType) < 0 || PyType_Ready(&TapeType) < 0 ||
         PyType_Ready(&ColumnType) < 0 || PyType_Ready(&HotType) < 0 ||
-        PyType_Ready(&BlocksType) < 0)
+        PyType_Ready(&BlocksType) < 0 || PyType_Ready(&AlignerType) < 0)
         return NULL;
     LN2 = log(two);
     LN10 = log(ten);
@@ -2197,6 +2376,11 @@ PyMODINIT_FUNC PyInit__hot(void)
     Py_INCREF(&TapeType);
     Py_INCREF(&HotType);
     Py_INCREF(&BlocksType);
+    Py_INCREF(&AlignerType);
+    if (PyModule_AddObject(m, "Aligner", (PyObject *)&AlignerType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     if (PyModule_AddObject(m, "Shadow", (PyObject *)&ShadowType) < 0 ||
         PyModule_AddObject(m, "Tape", (PyObject *)&TapeType) < 0 ||
         PyModule_AddObject(m, "Hot", (PyObject *)&HotType) < 0 ||

@@ -72,3 +72,12 @@ class UsageError(RevadError):
 class GuestFault(RevadError):
     """The emulated code crashed (invalid memory access, CPU exception) or exited where it
     was expected to return (a called function, start-up up to `main`)."""
+
+
+class UserModeFault(Exception):
+    """The guest did what kills a native process with `signal` (a privileged or misaligned
+    instruction): the run ends as that signal, with this message as its fault line."""
+
+    def __init__(self, signal: int, message: str):
+        super().__init__(message)
+        self.signal = signal

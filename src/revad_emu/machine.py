@@ -20,7 +20,7 @@ import capstone
 from unicorn import UC_ARCH_X86, UC_MODE_64, Uc, UcError
 from unicorn import unicorn_const as UC
 
-from revad_emu import compiled, cpu, fastuc
+from revad_emu import compiled, cpu, fastuc, ring3
 from revad_emu.avx import GuestFault as VexMemoryFault
 from revad_emu.avx import VexUnit
 from revad_emu.elf import ElfError, ElfFile, read_elf
@@ -30,6 +30,7 @@ from revad_emu.errors import (
     GuestFault,
     Interrupted,
     UnsupportedInstruction,
+    UserModeFault,
 )
 from revad_emu.linux import Kernel
 from revad_emu.linux.sandbox import path_list
@@ -131,6 +132,11 @@ class Machine:
         self.stats = RunStats()
         self._block_sizes: dict[int, tuple[int, int]] = {}
         self._elf_cache: dict[tuple, ElfFile | None] = {}
+        self._align_sites: dict[int, ring3.AlignedOperand] = {}
+        self._revet = False
+        self._vet_start = -1  # the block being vetted (compiled block hook)
+        self._cs_detail = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        self._cs_detail.detail = True
         self._blocks = None  # the compiled block hook (compiled._hot.Blocks), when built
         self._last_block = 0
         self._stop_error: BaseException | None = None
@@ -290,11 +296,16 @@ class Machine:
     def _install_hooks(self) -> None:
         f = self.fast
         f.hook_syscall(self._guard(self._syscall))
+        self._aligner = None
+        if compiled.available():
+            self._aligner = compiled._hot.Aligner(f.h.value, f.c_address("uc_emu_stop"),
+                                                  f.c_address("uc_reg_read"))
         if compiled.available():
             self._blocks = compiled._hot.Blocks(f.h.value, f.c_address("uc_emu_stop"),
                                                 self._vet_block,
                                                 self._guard(self._tick),
                                                 self._guard(self._over_budget))
+            self._blocks.set_aligner(self._aligner)
             if self.max_instructions is not None:
                 self._blocks.max_instructions = self.max_instructions
             f.hook_c(8, self._blocks.hook_address, self._blocks)
@@ -361,15 +372,21 @@ class Machine:
         self._hook_requests()
 
     # -- hooks -------------------------------------------------------------------------
-    def _syscall(self) -> None:
+    def _syscall(self, i386: bool = False) -> None:
         f = self.fast
         nr = f.gpr(0)
-        args = (f.gpr(7), f.gpr(6), f.gpr(2), f.gpr(10), f.gpr(8), f.gpr(9))
+        if i386:  # int $0x80: eax, then ebx ecx edx esi edi ebp (linux/i386.py)
+            args = (f.gpr(3), f.gpr(1), f.gpr(2), f.gpr(6), f.gpr(7), f.gpr(5))
+        else:
+            args = (f.gpr(7), f.gpr(6), f.gpr(2), f.gpr(10), f.gpr(8), f.gpr(9))
         self._in_syscall = True  # Ctrl-C now interrupts at once (a read may block for ever)
         try:
             if self._interrupt:
                 raise Interrupted("interrupted (Ctrl-C)")
-            ret = self.kernel.syscall(nr, args)
+            if i386:
+                ret = self.kernel.syscall_i386(nr & 0xFFFF_FFFF, args)
+            else:
+                ret = self.kernel.syscall(nr, args)
         finally:
             self._in_syscall = False
         f.set_gpr(0, ret)
@@ -386,6 +403,7 @@ class Machine:
 
     # The compiled block hook's callbacks (the Python `_block` below vets blocks itself).
     def _vet_block(self, addr: int, size: int) -> int:
+        self._vet_start = addr
         try:
             n = self._check_block(addr, size)
         except BaseException as e:  # noqa: BLE001
@@ -395,6 +413,8 @@ class Machine:
             self._restart = (addr, size)
             self.fast.stop()
             return -1
+        if self._revet:  # hooks were added in this block: translate it again first
+            self.fast.stop()
         return n
 
     def _tick(self) -> None:
@@ -431,6 +451,9 @@ class Machine:
                 return
             known = (size, n)
             self._block_sizes[addr] = known
+            if self._revet:
+                self.fast.stop()
+                return
         self._last_block = addr
         st = self.stats
         st.instructions += known[1]
@@ -452,6 +475,7 @@ class Machine:
                 break
             n += 1
             kind = vex_kind(code[a - addr:a - addr + sz])
+            self._check_user_mode(a, code[a - addr:a - addr + sz], mnem, ops, kind is not None)
             if kind == "VEX" or (self.cpu_v3 and mnem == "xgetbv"):
                 if a not in self._vex_hooks:  # (xgetbv: XCR0 with the AVX state, avx.py)
                     self._vex_new.add(a)
@@ -473,6 +497,65 @@ class Machine:
         # before its first run): drop just it, not the whole translation cache.
         self.uc.ctl_remove_cache(addr, addr + size + 15)
 
+    def _check_user_mode(self, a: int, raw: bytes, mnem: str, ops: str, vex: bool) -> None:
+        """Stop before an instruction a user process may not run (Unicorn runs the guest in
+        ring 0): privileged ones fault now; an SSE operand that must be aligned is checked
+        each time it runs, by the block hook as its block starts or by a hook at the
+        instruction (ring3.py)."""
+        if mnem not in ring3.WATCHED and "mmword ptr" not in ops:
+            return
+        fault = ring3.user_mode_fault(mnem, ops)
+        if fault is not None:
+            raise UserModeFault(fault[0], f"{fault[1]} at {self.describe(a)}: {mnem} {ops}".strip())
+        if a in self._align_sites or not ring3.may_need_alignment(mnem, ops):
+            return
+        insn = next(self._cs_detail.disasm(raw, a), None)
+        need = None if insn is None else ring3.aligned_operand(insn, vex)
+        if isinstance(need, ring3.AlignedOperand):
+            self._align_sites[a] = need
+            if self._aligner is not None:  # the check in C (_hot.Aligner)
+                start = self._vet_start
+                before = list(self._cs_detail.disasm(self.fast.mem(start, a - start) or b"",
+                                                     start)) if start < a else []  # fmt: skip
+                how = ring3.entry_formula(before, insn, need.align) if start <= a else None
+                base, index, scale, disp, seg, align = need.c_args()
+                if how == "misaligned":
+                    raise UserModeFault(SIGSEGV, f"general protection fault: misaligned operand "
+                                     f"at {self.describe(a)}: {mnem} {ops}")
+                if how == "aligned":
+                    return
+                if how is not None:  # checked as the block starts, by the block hook
+                    b, i = (-1 if r is None else r for r in how[1:3])
+                    self._aligner.add(a, b, i, scale, how[3], seg, align, start)
+                    return
+                self._aligner.add(a, base, index, scale, disp, seg, align)
+                self.fast.hook_c(4, self._aligner.hook_address, self._aligner, a, a)
+            else:
+                self.fast.hook_code(self._guard(self._align_check), a, a)
+            self.uc.ctl_remove_cache(a, a + len(raw))
+            self._revet = True  # the block runs again from its start, with the hook
+        elif need:  # RIP-relative, misaligned: faults each time it runs
+            raise UserModeFault(SIGSEGV, f"general protection fault: misaligned operand at "
+                             f"{self.describe(a)}: {mnem} {ops}")
+
+    def _align_check(self, addr: int, _size: int) -> None:
+        site = self._align_sites[addr]
+        ea = site.address(self.fast.reg)
+        if ea % site.align:
+            raise self._misaligned(addr, ea)
+
+    def _misaligned(self, addr: int, ea: int) -> UserModeFault:
+        align = self._align_sites[addr].align
+        return UserModeFault(SIGSEGV, f"general protection fault: {align}-byte operand at {ea:#x} "
+                          f"is not {align}-byte aligned, by {self.describe(addr)}: "
+                          f"{self.disasm(addr)}")
+
+    def _note_align_fault(self) -> None:
+        """The compiled alignment check stopped the engine: that is the program's fault."""
+        a = self._aligner
+        if a is not None and a.fault_pc and self._stop_error is None:
+            self._stop_error = self._misaligned(a.fault_pc, a.fault_address)
+
     def _mem_invalid(self, access: int, addr: int, size: int, _value: int) -> bool:
         pc = self.fast.reg(fastuc.UC_RIP)
         kind = {UC.UC_MEM_READ_UNMAPPED: "read of unmapped memory",
@@ -492,6 +575,9 @@ class Machine:
         return False
 
     def _interrupt_hook(self, intno: int) -> None:
+        if intno == 0x80:  # the 32-bit system call gate; execution goes on after it
+            self._syscall(i386=True)
+            return
         pc = self.fast.reg(fastuc.UC_RIP)
         sig = {3: SIGTRAP, 1: SIGTRAP, 0: SIGFPE, 6: SIGILL}.get(intno, SIGSEGV)
         self.fault = f"CPU exception {intno} near {self.describe(pc)}"
@@ -545,18 +631,29 @@ class Machine:
             try:
                 self.uc.emu_start(pc, END_ADDR)
             except UcError as e:
+                self._note_align_fault()
                 if self._stop_error is not None:
-                    raise self._stop_error from None
+                    self._raise_stop_error()
+                    return
                 if self.fault is not None or self.kernel.exited:
-                    return  # the program had ended: whatever Unicorn says after that is not its
+                    return  # the program had ended: what Unicorn says after that is not its
                 self._uc_error(e)
                 return
-            if self._restart is None or self._stop_error is not None or self._interrupt:
+            self._note_align_fault()
+            if self._stop_error is not None or self._interrupt or self.kernel.exited:
                 break
-            pc = self._restart[0]
-            self._hook_new_vex()
+            if self._restart is not None:  # new VEX hooks: run the block again with them
+                pc = self._restart[0]
+                self._revet = False
+                self._hook_new_vex()
+            elif self._revet:  # a block stopped before running, to get new hooks
+                self._revet = False
+                pc = self.fast.reg(fastuc.UC_RIP)
+            else:
+                break
         if self._stop_error is not None:
-            raise self._stop_error
+            self._raise_stop_error()
+            return
         if self._interrupt:
             raise Interrupted("interrupted (Ctrl-C)")
         if self.kernel.exited or self.fault is not None:
@@ -579,16 +676,15 @@ class Machine:
         try:
             self.uc.emu_start(start, until)
         except UcError as e:
-            if self._stop_error is not None:
-                raise self._stop_error from None
-            if self.fault is None:
+            self._note_align_fault()
+            if self._stop_error is None and self.fault is None:
                 self._uc_error(e)
         finally:
             if old is not None:
                 signal.signal(signal.SIGINT, old)
             self._sync_counts()
         if self._stop_error is not None:
-            raise self._stop_error
+            self._raise_stop_error()  # the program's own fault becomes self.fault
         if self._interrupt:
             self._interrupt = False
             raise Interrupted("interrupted (Ctrl-C)")
@@ -600,6 +696,13 @@ class Machine:
         pc = self.fast.reg(fastuc.UC_RIP)
         if pc != until:
             raise EmulationError(f"emulation stopped unexpectedly at {self.describe(pc)}")
+
+    def _raise_stop_error(self) -> None:
+        e = self._stop_error
+        if isinstance(e, UserModeFault):  # the program's own fault, as natively
+            self.fault, self.term_signal = str(e), e.signal
+            return
+        raise e from None
 
     def _uc_error(self, e: UcError) -> None:
         pc = self.fast.reg(fastuc.UC_RIP)

@@ -17,9 +17,19 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 
 from ..memory import AddressSpace, GuestMemoryError, MapError
-from .abi import GUEST_PID, NOFILE, O_RDONLY, O_WRONLY, RANDOM_SEED, RLIM_INFINITY, SYSCALL_NAMES
+from .abi import (
+    GUEST_PID,
+    NOFILE,
+    O_RDONLY,
+    O_WRONLY,
+    RANDOM_SEED,
+    RLIM_INFINITY,
+    SYSCALL_NAMES,
+    SYSCALL_NUMBERS,
+)
 from .fds import FdTable, OpenFile
 from .files import FileCalls
+from .i386 import I386_SYSCALLS, to_x86_64
 from .mm import MemoryCalls
 from .process import ProcessCalls, SignalCalls
 from .sandbox import _REFUSED, PathArg, Sandbox, _Refused, loader_readable, path_list
@@ -162,3 +172,12 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandb
             return -(e.errno or E.EIO)
         except (MapError, MemoryError):  # the host ran out of memory for this call
             return -E.ENOMEM
+
+    def syscall_i386(self, nr: int, args: tuple[int, int, int, int, int, int]) -> int:
+        """Run one i386 system call made through `int $0x80` (linux/i386.py)."""
+        name = I386_SYSCALLS.get(nr & 0xFFFF_FFFF)
+        if name is None:
+            self._note(f"int $0x80 system call {nr & 0xFFFF_FFFF} (i386 ABI) is not supported: "
+                       "answered ENOSYS")  # fmt: skip
+            return -E.ENOSYS
+        return self.syscall(SYSCALL_NUMBERS[name], to_x86_64(name, args))
