@@ -370,10 +370,16 @@ def test_cli_call(tmp_path):
 
 def test_dropped_derivative_warns():
     lib = rv.load(_lib(("-O0",)))
-    f = lib.function("negbits", "double negbits(double x)")
-    assert f(1.5) == -1.5
-    with pytest.warns(rv.DerivativeWarning, match="negbits.*bit"):
+    f = lib.function("nudgebits", "double nudgebits(double x)")
+    assert f(1.5) == np.nextafter(1.5, 2.0)
+    with pytest.warns(rv.DerivativeWarning, match="nudgebits.*bit"):
         rv.grad(f)(1.5)
+    # A sign flip through the integer bits is recognised: exact, no warning.
+    neg = lib.function("negbits", "double negbits(double x)")
+    assert neg(1.5) == -1.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", rv.DerivativeWarning)
+        assert rv.grad(neg)(1.5) == -1.0
 
 
 def test_recorder_renewal(monkeypatch):

@@ -625,11 +625,13 @@ class Machine:
             self._in_syscall = False
             raise Interrupted("interrupted (Ctrl-C)")
 
-    def _run_loop(self) -> None:
-        pc = self.entry
+    def _emulate(self, pc: int, until: int) -> None:
+        """Run from `pc` towards `until`, starting again after each stop that only asked for
+        a block to be translated anew (new VEX or alignment hooks). A Unicorn error of the
+        program's own doing becomes `self.fault`; other stops are for the caller to judge."""
         while True:
             try:
-                self.uc.emu_start(pc, END_ADDR)
+                self.uc.emu_start(pc, until)
             except UcError as e:
                 self._note_align_fault()
                 if self._stop_error is not None:
@@ -641,7 +643,7 @@ class Machine:
                 return
             self._note_align_fault()
             if self._stop_error is not None or self._interrupt or self.kernel.exited:
-                break
+                return
             if self._restart is not None:  # new VEX hooks: run the block again with them
                 pc = self._restart[0]
                 self._revet = False
@@ -650,7 +652,10 @@ class Machine:
                 self._revet = False
                 pc = self.fast.reg(fastuc.UC_RIP)
             else:
-                break
+                return
+
+    def _run_loop(self) -> None:
+        self._emulate(self.entry, END_ADDR)
         if self._stop_error is not None:
             self._raise_stop_error()
             return
@@ -674,11 +679,7 @@ class Machine:
         if threading.current_thread() is threading.main_thread():
             old = signal.signal(signal.SIGINT, lambda *_: setattr(self, "_interrupt", True))
         try:
-            self.uc.emu_start(start, until)
-        except UcError as e:
-            self._note_align_fault()
-            if self._stop_error is None and self.fault is None:
-                self._uc_error(e)
+            self._emulate(start, until)
         finally:
             if old is not None:
                 signal.signal(signal.SIGINT, old)

@@ -89,6 +89,14 @@ double negbits(double x)
     return v.d;
 }
 
+/* The next double up: no derivative rule can see what adding 1 to the bits means. */
+double nudgebits(double x)
+{
+    union { double d; unsigned long u; } v = {x};
+    v.u += 1;
+    return v.d;
+}
+
 /* In-place outputs of the narrower and wider floating-point types. */
 void fscale(float *y, float a, int n)
 {
