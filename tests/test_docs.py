@@ -9,6 +9,7 @@ silently.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -28,6 +29,9 @@ NOT_RUN = {
     "python benchmarks/bench_record.py": "a benchmark (minutes)",
     "python benchmarks/bench_libm.py": "a benchmark (minutes)",
     "python benchmarks/bench_sweep.py": "a benchmark (minutes)",
+    "python benchmarks/bench_call.py": "a benchmark (minutes)",
+    "python benchmarks/bench_avx.py": "a benchmark (minutes)",
+    "python benchmarks/bench_scaling.py": "a benchmark (minutes)",
 }
 
 
@@ -57,9 +61,12 @@ def env() -> dict:
 
 def test_readme_program_is_examples_first_c():
     """The complete program shown in README is the file the README commands compile."""
-    (c_block,) = [b for b in blocks("c") if "int main" in b]
-    assert c_block == (EXAMPLES / "first.c").read_text()
-    assert len(c_block.splitlines()) <= 15
+    first, *others = [b for b in blocks("c") if "int main" in b]
+    assert first == (EXAMPLES / "first.c").read_text()
+    assert len(first.splitlines()) <= 15
+    # every other complete program is a file of examples/ too, so its commands can run
+    files = {p.read_text() for p in EXAMPLES.glob("*.c")}
+    assert all(b in files for b in others)
 
 
 def test_readme_lists_every_command_it_does_not_run():
@@ -104,11 +111,21 @@ def test_readme_commands_run_as_written(tmp_path):
     assert (tmp_path / "tape.svg").stat().st_size > 1000
     assert (tmp_path / "dgtape" / "dg-tape").stat().st_size == 32 * (report["stats"][
         "tape_nodes"] + 1)
-    (py_block,) = blocks("python")
-    res = subprocess.run([sys.executable, "-c", py_block], cwd=tmp_path, env=env(),
-                         capture_output=True, text=True, timeout=600)
-    assert res.returncode == 0, res.stderr
-    assert "check: PASSED" in res.stdout and "example.c:19" in res.stdout
+    out = {}
+    for py_block in blocks("python"):  # each Python block, in README order
+        res = subprocess.run([sys.executable, "-c", py_block], cwd=tmp_path, env=env(),
+                             capture_output=True, text=True, timeout=600)
+        assert res.returncode == 0, f"README Python block failed:\n{py_block}\n{res.stderr}"
+        out[py_block] = res.stdout
+    (main_block,) = [b for b in out if "rec.check()" in b]
+    assert "check: PASSED" in out[main_block] and "example.c:19" in out[main_block]
+    (outside,) = [b for b in out if "parsed" in b]
+    assert "parsed[0]=0.25 (argv[1])" in out[outside]
+    (calls,) = [b for b in out if "rv.load" in b]
+    energy = 0.0  # examples/physics.c's loop, in its order
+    for xi in (1.0, 2.0):
+        energy += 0.5 * xi * xi + 0.1 * math.cos(3.0 * xi)
+    assert out[calls].splitlines()[0] == repr(energy)
 
 
 @pytest.mark.slow
