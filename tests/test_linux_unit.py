@@ -361,9 +361,11 @@ def test_execve_and_friends_refused(g: Guest) -> None:
     assert g("execve", g.put("/bin/sh"), 0, 0) == -errno.EACCES
     assert g.k.refused == ["execve('/bin/sh') refused: running other programs is not allowed"]
     assert g("socket", 2, 1, 0) == -errno.EACCES
-    assert g("clone3", 0, 0) == -errno.ENOSYS
+    assert g("clone", 17, 0, 0, 0, 0) == -errno.ENOSYS  # glibc's fork(): clone(SIGCHLD)
+    assert g("vfork") == -errno.ENOSYS
     assert g("kill", 1, 9) == -errno.EPERM
-    assert len(g.k.refused) == 4 and not g.k.exited
+    assert len(g.k.refused) == 5 and not g.k.exited
+    assert "clone(flags=0x11) refused: new processes are not supported" in g.k.refused[2]
 
 
 def test_efault_on_bad_pointers(g: Guest) -> None:
@@ -429,7 +431,8 @@ def test_dispatch_table_families() -> None:
     fam = {SYSCALL_NAMES[nr]: f for nr, (f, _) in DISPATCH.items()}
     assert fam["read"] == fam["openat"] == fam["getdents64"] == "files"
     assert fam["mmap"] == fam["brk"] == fam["madvise"] == "memory"
-    assert fam["exit_group"] == fam["getpid"] == "process"
+    assert fam["getpid"] == fam["uname"] == "process"
+    assert fam["exit_group"] == fam["clone3"] == fam["futex"] == "threads"
     assert fam["rt_sigaction"] == fam["kill"] == "signals"
     assert fam["clock_gettime"] == fam["nanosleep"] == "time"
     assert fam["execve"] == fam["socket"] == "refused"

@@ -50,6 +50,7 @@ from revad_emu.process import (
     build_stack,
 )
 from revad_emu.symbols import Symbolizer
+from revad_emu.threadswitch import ThreadSwitcher
 
 PIE_BASE = 0x5555_5555_4000
 INTERP_BASE = 0x7FFF_F7FC_3000
@@ -123,6 +124,8 @@ class Machine:
             get_fs_base=lambda: self.fast.reg(fastuc.UC_FS_BASE),
             on_map=self._on_map)
         self.stats = RunStats()
+        self.threads = ThreadSwitcher(self)  # guest threads: CPU contexts, time slices
+        self._limit = max_instructions  # what the block hook checks (budget or slice end)
         self._block_sizes: dict[int, tuple[int, int]] = {}
         self._blocks = None  # the compiled block hook (compiled._hot.Blocks), when built
         self._last_block = 0
@@ -291,6 +294,8 @@ class Machine:
         f.set_gpr(0, ret)
         if self.kernel.exited:
             f.stop()
+        elif self.kernel.spawned or self.kernel.need_switch:
+            self.threads.after_syscall(f.reg(fastuc.UC_RIP))
 
     # The compiled block hook's callbacks (the Python `_block` below vets blocks itself).
     def _vet_block(self, addr: int, size: int) -> int:
@@ -309,9 +314,17 @@ class Machine:
 
     def _over_budget(self, addr: int) -> None:
         self._sync_counts()
+        if self.threads.slice_over(self.stats.instructions):
+            return
         raise BudgetExceeded(
             f"instruction budget exceeded: more than {self.max_instructions} instructions "
             f"executed (at {self.describe(addr)}); raise --max-instructions")
+
+    def set_limit(self, limit: int | None) -> None:
+        """The instruction count at which the block hook calls `_over_budget`."""
+        self._limit = limit
+        if self._blocks is not None:
+            self._blocks.max_instructions = -1 if limit is None else limit
 
     def _executed(self) -> int:
         """Instructions run so far (0: the emulation has not started)."""
@@ -335,7 +348,7 @@ class Machine:
         st.blocks_seen += 1
         if st.blocks_seen & 0x3FFF == 0:
             self._tick()
-        if self.max_instructions is not None and st.instructions > self.max_instructions:
+        if self._limit is not None and st.instructions > self._limit:
             self._over_budget(addr)
 
     def _check_block(self, addr: int, size: int) -> int:
@@ -408,21 +421,25 @@ class Machine:
 
     def _run_loop(self) -> None:
         pc = self.entry
-        try:
-            self.uc.emu_start(pc, END_ADDR)
-        except UcError as e:
-            if self._stop_error is not None:
-                raise self._stop_error from None
-            if self.fault is not None:
+        while True:  # one pass per stretch of one guest thread (see threadswitch.py)
+            try:
+                self.uc.emu_start(pc, END_ADDR)
+            except UcError as e:
+                if self._stop_error is not None:
+                    raise self._stop_error from None
+                if self.fault is not None:
+                    return
+                self._uc_error(e)
                 return
-            self._uc_error(e)
-            return
-        if self._stop_error is not None:
-            raise self._stop_error
-        if self._interrupt:
-            raise Interrupted("interrupted (Ctrl-C)")
-        if self.kernel.exited or self.fault is not None:
-            return
+            if self._stop_error is not None:
+                raise self._stop_error
+            if self._interrupt:
+                raise Interrupted("interrupted (Ctrl-C)")
+            if self.kernel.exited or self.fault is not None:
+                return
+            if not self.threads.wants_switch():
+                break
+            pc = self.threads.switch()
         pc = self.fast.reg(fastuc.UC_RIP)
         raise EmulationError(f"emulation stopped unexpectedly at {self.describe(pc)}")
 

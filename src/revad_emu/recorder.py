@@ -78,6 +78,9 @@ class Recorder:
         machine.mem.on_overwrite.append(overwritten)
         machine.kernel.on_output = self._output
         machine.kernel.on_copy = lambda src, dst, n: self.sh.copy(src, dst, n)
+        from revad_emu.recthreads import RecorderThreads
+
+        machine.threads.parts.append(RecorderThreads(self))  # per-thread register shadows
 
     def _init_python(self) -> None:
         """Shadow dict and array columns; every instruction goes through `_step`."""

@@ -24,6 +24,7 @@ from .files import FileCalls
 from .mm import MemoryCalls
 from .process import ProcessCalls, SignalCalls
 from .sandbox import _REFUSED, Sandbox, _Refused
+from .threads import ThreadCalls
 from .time import TimeCalls
 
 # The families of system calls, each a mixin class of Kernel.
@@ -32,6 +33,7 @@ FAMILIES: dict[str, type] = {
     "memory": MemoryCalls,
     "process": ProcessCalls,
     "signals": SignalCalls,
+    "threads": ThreadCalls,
     "time": TimeCalls,
 }
 
@@ -61,7 +63,8 @@ def _dispatch_table() -> dict[int, tuple[str, str]]:
 DISPATCH: dict[int, tuple[str, str]] = _dispatch_table()
 
 
-class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandbox, FdTable):
+class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, ThreadCalls, TimeCalls, Sandbox,
+             FdTable):
     """System calls of one guest process over an AddressSpace."""
 
     def __init__(
@@ -126,6 +129,7 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandb
         for fd, f in enumerate((f0, f1, f2)):
             f.tty = fd in tty_fds
             self._install(f, fd=fd)
+        self._init_threads()
         self._table: dict[int, tuple[str, Callable[..., int]]] = {}
         for nr, (family, name) in DISPATCH.items():
             handler = self._refuser(name) if family == "refused" else getattr(self, "sys_" + name)

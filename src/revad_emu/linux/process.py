@@ -26,13 +26,7 @@ _UTSNAME = b"".join(
 
 
 class ProcessCalls:
-    """Kernel part: process system calls (a mixin of `Kernel`)."""
-
-    def sys_exit(self, status: int, *_: int) -> int:
-        self.exited, self.exit_status = True, status & 0xFF
-        return 0
-
-    sys_exit_group = sys_exit
+    """Kernel part: process system calls (a mixin of `Kernel`); threads: threads.py."""
 
     def sys_arch_prctl(self, code: int, addr: int, *_: int) -> int:
         if code == 0x1002:  # ARCH_SET_FS
@@ -43,19 +37,8 @@ class ProcessCalls:
             return 0
         return -E.EINVAL
 
-    def sys_set_tid_address(self, *_: int) -> int:
-        return GUEST_PID
-
-    def sys_set_robust_list(self, head: int, length: int, *_: int) -> int:
-        return 0 if length == 24 else -E.EINVAL
-
-    def sys_rseq(self, *_: int) -> int:
-        return -E.ENOSYS  # glibc then runs without restartable sequences
-
     def sys_getpid(self, *_: int) -> int:
         return GUEST_PID
-
-    sys_gettid = sys_getpid
 
     def sys_getppid(self, *_: int) -> int:
         return GUEST_PPID
@@ -118,9 +101,6 @@ class ProcessCalls:
             return -E.EINVAL
         self.mem.write(mask, struct.pack("<Q", 1))  # one CPU
         return 8
-
-    def sys_sched_yield(self, *_: int) -> int:
-        return 0
 
     def sys_getrandom(self, buf: int, count: int, flags: int, *_: int) -> int:
         n = min(count, MAX_IO)
@@ -200,12 +180,3 @@ class SignalCalls:
         if _s32(tid) != GUEST_PID:
             return -E.ESRCH
         return self._signal_self(_s32(sig))
-
-    def sys_futex(self, uaddr: int, op: int, val: int, *_: int) -> int:
-        cmd = op & 0x7F
-        if cmd in (0, 9):  # WAIT, WAIT_BITSET: no other thread could ever wake us
-            self.mem.read(uaddr, 4)  # EFAULT as the kernel would
-            return -E.EAGAIN
-        if cmd in (1, 3, 4, 5, 10):  # WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAKE_BITSET
-            return 0
-        return -E.ENOSYS

@@ -1,0 +1,164 @@
+"""The CPU side of guest threads: one Unicorn engine, one thread's registers at a time.
+
+The kernel (linux/threads.py) decides when the current thread cannot go on and which thread
+runs next; this module moves the CPU over. A switch happens between two `emu_start` calls
+(never inside a hook): the hook that wants a switch stops the engine, the machine's run loop
+calls `switch()`, which saves the whole CPU context of the current thread (GPRs, RIP, flags,
+FS base, x87, SSE, MXCSR: `uc.context_save`), asks every registered layer above (the recorder:
+its register shadow) to save its per-thread state, restores the next thread's, and returns the
+address to resume at.
+
+Time slices: with more than one live thread, the machine's instruction-budget check (the same
+block-hook counter that enforces --max-instructions) also ends the current thread's slice every
+`SLICE` instructions. The fixed slice length and the kernel's fixed round-robin order make the
+interleaving, and so every printed result and tape, the same on every run.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from revad_emu import fastuc
+from revad_emu.errors import EmulationError
+
+SLICE = 50_000  # instructions per time slice (deterministic, not a wall-clock quantum)
+
+
+class ThreadPart(Protocol):
+    """A layer above the machine with per-thread state (the recorder's register shadow)."""
+
+    def can_switch(self) -> bool:
+        """False while a switch now would lose state (the slice is then extended)."""
+
+    def save(self) -> object:
+        """The current thread's state (called with its registers still live)."""
+
+    def restore(self, state: object) -> None:
+        """Make `state` (from save or spawn) current."""
+
+    def spawn(self) -> object:
+        """Initial state of a thread just created by the current one."""
+
+
+class ThreadSwitcher:
+    """Saves and restores CPU contexts for the machine's guest threads."""
+
+    def __init__(self, machine) -> None:
+        self.m = machine
+        self.parts: list[ThreadPart] = []
+        self.slice = SLICE
+        self.slice_end: int | None = None  # instruction count that ends the slice
+        self.preempt = False  # the slice has ended: switch at the next stop
+        self.switches = 0
+
+    @property
+    def multi(self) -> bool:
+        return len(self.m.kernel.threads) > 1
+
+    # -- from inside hooks --------------------------------------------------------------
+    def after_syscall(self, rip: int) -> None:
+        """In the syscall hook: set up threads the call created, note where a blocked
+        thread waits, and stop the engine if the current thread cannot go on."""
+        k, f = self.m.kernel, self.m.fast
+        for t in k.spawned:
+            t.cpu = self.m.uc.context_save()
+            t.start = {**(t.start or {}), "rip": rip + 2, "rax": 0}
+            t.parts = [p.spawn() for p in self.parts]
+        if k.spawned:
+            k.spawned.clear()
+            self._new_slice()
+        if k.need_switch:
+            cur = k.current
+            cur.wait_pc, cur.wait_sp = rip, f.gpr(4)
+            f.stop()
+
+    def slice_over(self, instructions: int) -> bool:
+        """From the budget check: True if this is the end of a time slice (the engine is
+        stopped for a switch), False if the real --max-instructions budget is exceeded."""
+        if self.slice_end is None or instructions <= self.slice_end:
+            return False
+        mx = self.m.max_instructions
+        if mx is not None and instructions > mx:
+            return False
+        if not all(p.can_switch() for p in self.parts):
+            self.slice_end = instructions + 1000  # e.g. inside an intercepted math call
+            self.m.set_limit(self.limit())
+            return True
+        self.preempt = True
+        self.m.fast.stop()
+        return True
+
+    # -- between emu_start calls --------------------------------------------------------
+    def wants_switch(self) -> bool:
+        return self.preempt or self.m.kernel.need_switch
+
+    def switch(self) -> int:
+        """Move the CPU to the next thread; returns the address to resume at."""
+        m, k, uc = self.m, self.m.kernel, self.m.uc
+        self.preempt = False
+        cur = k.current
+        nxt = k.schedule(where=self.where)
+        if nxt is not cur:
+            if cur.state != "dead" or self.parts:
+                if not all(p.can_switch() for p in self.parts):
+                    raise EmulationError(
+                        f"thread {cur.tid} blocked inside an intercepted math-library call "
+                        f"at {m.describe(m.fast.reg(fastuc.UC_RIP))}: not supported")
+                states = [p.save() for p in self.parts]
+                if cur.state != "dead":
+                    cur.cpu, cur.parts = uc.context_save(), states
+                else:
+                    cur.cpu, cur.parts = None, []
+            uc.context_restore(nxt.cpu)
+            if nxt.start:
+                f = m.fast
+                for name, v in nxt.start.items():
+                    if name == "rip":
+                        f.set_reg(fastuc.UC_RIP, v)
+                    elif name == "fs_base":
+                        f.set_reg(fastuc.UC_FS_BASE, v)
+                    else:
+                        f.set_gpr(fastuc.GPR_NAMES.index(name), v)
+                nxt.start = None
+            for p, st in zip(self.parts, nxt.parts, strict=True):
+                p.restore(st)
+            nxt.parts = []
+            self.switches += 1
+        k.enter(nxt)
+        if nxt.resume_rax is not None:
+            m.fast.set_gpr(0, nxt.resume_rax)
+            nxt.resume_rax = None
+        self._new_slice()
+        return m.fast.reg(fastuc.UC_RIP)
+
+    def _new_slice(self) -> None:
+        m = self.m
+        if self.multi and len(m.kernel.live_threads) > 1:
+            m._sync_counts()
+            self.slice_end = m.stats.instructions + self.slice
+        else:
+            self.slice_end = None
+        m.set_limit(self.limit())
+
+    def limit(self) -> int | None:
+        """The instruction count the block hook checks against."""
+        mx, se = self.m.max_instructions, self.slice_end
+        if se is None:
+            return mx
+        return se if mx is None else min(mx, se)
+
+    def where(self, t) -> str:
+        """Where a blocked thread waits: its syscall and the program's frame found on its
+        stack (a scan for a return address into the program with a source line)."""
+        m = self.m
+        text = m.describe(t.wait_pc) if t.wait_pc else "(not started)"
+        mod = m.symbols.module
+        for i in range(512):
+            raw = m.fast.mem(t.wait_sp + 8 * i, 8) if t.wait_sp else None
+            if raw is None:
+                break
+            v = int.from_bytes(raw, "little")
+            hit = mod(v)
+            if hit is not None and hit[1].path == m.exe.path and m.symbols.line(v) is not None:
+                return f"{text}, called from {m.describe(v)}"
+        return text
