@@ -6,6 +6,8 @@ one (derivatives travel between threads through the one memory shadow)."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -79,3 +81,65 @@ def test_deadlock_names_threads_and_places() -> None:
     assert "thread 4242 waits in futex_wait" in msg and "thread 4243 waits in futex_wait" in msg
     assert "deadlock.c:21" in msg and "deadlock.c:11" in msg  # join in main, lock in worker
 
+
+
+# -- OpenMP ----------------------------------------------------------------------------------
+
+
+def _omp_env(n: str | None) -> dict[str, str]:
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C"}
+    if n is not None:
+        env["OMP_NUM_THREADS"] = n
+    return env
+
+
+def _omp_fortran():
+    from buildcache import CACHE, PROGRAMS
+    from test_ad_programs import EXAMPLES
+
+    moddir = CACHE / "fortran-modules-omp"
+    moddir.mkdir(parents=True, exist_ok=True)
+    return build(EXAMPLES / "revad.f90", ("-O2", "-fopenmp", f"-J{moddir}"),
+                 extra_sources=(str(PROGRAMS / "threads/omp_reduce.f90"),
+                                str(EXAMPLES / "revad_fortran.c")))
+
+
+@pytest.mark.parametrize("nthreads", ["1", "2", "4", None], ids=["1", "2", "4", "default"])
+def test_openmp_c_reduction(nthreads: str | None) -> None:
+    exe = build("threads/omp_reduce.c", ("-O2", "-fopenmp"))
+    a = 0.3
+    native = subprocess.run([str(exe), repr(a)], capture_output=True,
+                                          env=_omp_env(nthreads))
+    rec = Emulator(exe, [repr(a)], env=_omp_env(nthreads)).record()
+    assert rec.stdout == native.stdout and rec.exit_code == 0
+    team = int(nthreads) if nthreads else len(os.sched_getaffinity(0))
+    assert rec.stdout.startswith(f"threads {team} ".encode())
+    assert rec.warnings == []
+    xs = [a + i * 0.05 for i in range(64)]
+    ws = [1.0 + 0.01 * i for i in range(64)]
+    want = [sum(-2 * x * w * math.exp(-x * x) for x, w in zip(xs, ws, strict=True))]
+    want += [math.exp(-x * x) for x in xs]
+    np.testing.assert_allclose(rec.jacobian()[0], want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("nthreads", ["1", "2", "4"])
+def test_openmp_fortran_reduction(nthreads: str) -> None:
+    exe = _omp_fortran()
+    a = 0.7
+    native = subprocess.run([str(exe), repr(a)], capture_output=True,
+                                          env=_omp_env(nthreads))
+    rec = Emulator(exe, [repr(a)], env=_omp_env(nthreads)).record()
+    assert rec.stdout == native.stdout and rec.exit_code == 0
+    assert rec.stdout.startswith(f"threads {nthreads} ".encode())
+    want = sum((1 + 0.02 * i) * 0.1 * i * math.cos(a * 0.1 * i) for i in range(1, 49))
+    np.testing.assert_allclose(rec.jacobian(), [[want]], rtol=1e-12)
+
+
+def test_openmp_spinning_costs_little() -> None:
+    """libgomp's threads spin (`pause` loops) before sleeping on a futex; the scheduler ends a
+    spinner's slice at its `pause`, so two threads cost about what one does."""
+    exe = build("threads/omp_reduce.c", ("-O2", "-fopenmp"))
+    one = Emulator(exe, env=_omp_env("1")).run()
+    two = Emulator(exe, env=_omp_env("2")).run()
+    assert one.stdout.replace(b"threads 1", b"threads 2") == two.stdout
+    assert two.instructions < 1.2 * one.instructions, (one.instructions, two.instructions)

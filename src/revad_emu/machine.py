@@ -357,6 +357,8 @@ class Machine:
         n = 0
         for a, sz, mnem, ops in self.cs.disasm_lite(code, addr):
             n += 1
+            if mnem == "pause":  # a spin-wait loop: a hint to switch threads
+                self.threads.note_pause(a)
             kind = vex_kind(code[a - addr:a - addr + sz])
             if kind is not None:
                 raise UnsupportedInstruction(

@@ -50,6 +50,12 @@ class ThreadSwitcher:
         self.slice_end: int | None = None  # instruction count that ends the slice
         self.preempt = False  # the slice has ended: switch at the next stop
         self.switches = 0
+        # `pause` instructions seen (spin-wait loops: libgomp's barriers, spin locks). Once
+        # several threads exist each gets a code hook that ends the slice of a thread
+        # spinning there while another thread can run, instead of burning the whole slice.
+        self.pause_sites: set[int] = set()
+        self._pause_hooked: set[int] = set()
+        self._resume_pc: int | None = None
 
     @property
     def multi(self) -> bool:
@@ -129,7 +135,36 @@ class ThreadSwitcher:
             m.fast.set_gpr(0, nxt.resume_rax)
             nxt.resume_rax = None
         self._new_slice()
-        return m.fast.reg(fastuc.UC_RIP)
+        self._hook_pauses()
+        self._resume_pc = m.fast.reg(fastuc.UC_RIP)
+        return self._resume_pc
+
+    def note_pause(self, addr: int) -> None:
+        """From block vetting: a `pause` at addr. With several threads, stop now (the block
+        has not run yet) so the next switch can hook it before the loop spins a slice away."""
+        self.pause_sites.add(addr)
+        if addr not in self._pause_hooked and len(self.m.kernel.live_threads) > 1:
+            self.preempt = True
+            self.m.fast.stop()
+
+    def _hook_pauses(self) -> None:
+        new = self.pause_sites - self._pause_hooked
+        if not new or len(self.m.kernel.live_threads) < 2:
+            return
+        for a in sorted(new):
+            self.m.fast.hook_code(self.m._guard(self._pause_hit), a, a)
+        self._pause_hooked |= new
+        self.m.uc.ctl_flush_tb()  # translated blocks do not call hooks added after them
+
+    def _pause_hit(self, addr: int, _size: int) -> None:
+        if addr == self._resume_pc:  # resuming at the pause it stopped at: run it
+            self._resume_pc = None
+            return
+        self._resume_pc = None
+        k = self.m.kernel
+        if any(t.state == "runnable" for t in k.threads if t is not k.current):
+            self.preempt = True
+            self.m.fast.stop()
 
     def _new_slice(self) -> None:
         m = self.m

@@ -97,10 +97,18 @@ class ProcessCalls:
         return 0
 
     def sys_sched_getaffinity(self, pid: int, size: int, mask: int, *_: int) -> int:
-        if size < 8 or size % 8:
+        """The host's CPUs, as a native run sees them: OpenMP (libgomp) sizes its default
+        team by this count, and the issue asks for the thread count a native run would use.
+        The guest's threads still run one at a time."""
+        cpus = os.sched_getaffinity(0)
+        nbytes = (max(cpus) // 64 + 1) * 8
+        if size < nbytes or size % 8:
             return -E.EINVAL
-        self.mem.write(mask, struct.pack("<Q", 1))  # one CPU
-        return 8
+        self.mem.write(mask, sum(1 << c for c in cpus).to_bytes(nbytes, "little"))
+        return nbytes
+
+    def sys_sched_setaffinity(self, *_: int) -> int:
+        return 0  # nothing to pin: one host thread runs every guest thread
 
     def sys_getrandom(self, buf: int, count: int, flags: int, *_: int) -> int:
         n = min(count, MAX_IO)
