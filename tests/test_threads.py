@@ -143,3 +143,18 @@ def test_openmp_spinning_costs_little() -> None:
     two = Emulator(exe, env=_omp_env("2")).run()
     assert one.stdout.replace(b"threads 1", b"threads 2") == two.stdout
     assert two.instructions < 1.2 * one.instructions, (one.instructions, two.instructions)
+
+
+# -- pipes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("static", [False, True], ids=["dyn", "static"])
+def test_pipe_between_threads_keeps_derivatives(static: bool) -> None:
+    """Doubles sent through a pipe (dup2'ed, poll, a blocking read, eventfd, select on a
+    self-pipe) keep their tape nodes: the pipe's bytes carry their shadow."""
+    exe = _prog("pipe.c", static=static)
+    native = run_native(exe, ["0.5"])
+    rec = Emulator(exe, ["0.5"]).record()
+    assert rec.stdout == native.stdout == b"n 8 sumsq 51 direct 51\n"
+    assert rec.warnings == []
+    np.testing.assert_allclose(rec.jacobian(), [[204.0], [204.0]], rtol=1e-15)

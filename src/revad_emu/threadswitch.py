@@ -131,7 +131,11 @@ class ThreadSwitcher:
             nxt.parts = []
             self.switches += 1
         k.enter(nxt)
-        if nxt.resume_rax is not None:
+        if nxt.restart_nr is not None:  # woken from a blocking read/write: run it again
+            m.fast.set_gpr(0, nxt.restart_nr)
+            m.fast.set_reg(fastuc.UC_RIP, m.fast.reg(fastuc.UC_RIP) - 2)
+            nxt.restart_nr = nxt.resume_rax = None
+        elif nxt.resume_rax is not None:
             m.fast.set_gpr(0, nxt.resume_rax)
             nxt.resume_rax = None
         self._new_slice()

@@ -22,15 +22,17 @@ from .abi import GUEST_PID, NOFILE, O_RDONLY, O_WRONLY, RANDOM_SEED, RLIM_INFINI
 from .fds import FdTable, OpenFile
 from .files import FileCalls
 from .mm import MemoryCalls
+from .pipes import PipeCalls
 from .process import ProcessCalls, SignalCalls
 from .sandbox import _REFUSED, Sandbox, _Refused
-from .threads import ThreadCalls
+from .threads import ThreadCalls, WouldBlock
 from .time import TimeCalls
 
 # The families of system calls, each a mixin class of Kernel.
 FAMILIES: dict[str, type] = {
     "files": FileCalls,
     "memory": MemoryCalls,
+    "pipes": PipeCalls,
     "process": ProcessCalls,
     "signals": SignalCalls,
     "threads": ThreadCalls,
@@ -63,8 +65,8 @@ def _dispatch_table() -> dict[int, tuple[str, str]]:
 DISPATCH: dict[int, tuple[str, str]] = _dispatch_table()
 
 
-class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, ThreadCalls, TimeCalls, Sandbox,
-             FdTable):
+class Kernel(FileCalls, MemoryCalls, PipeCalls, ProcessCalls, SignalCalls, ThreadCalls, TimeCalls,
+             Sandbox, FdTable):
     """System calls of one guest process over an AddressSpace."""
 
     def __init__(
@@ -130,6 +132,7 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, ThreadCalls, Tim
             f.tty = fd in tty_fds
             self._install(f, fd=fd)
         self._init_threads()
+        self._chan_reset()
         self._table: dict[int, tuple[str, Callable[..., int]]] = {}
         for nr, (family, name) in DISPATCH.items():
             handler = self._refuser(name) if family == "refused" else getattr(self, "sys_" + name)
@@ -156,3 +159,7 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, ThreadCalls, Tim
             return -(e.errno or E.EIO)
         except MapError:
             return -E.ENOMEM
+        except WouldBlock as wb:
+            return self._wait_restart(nr, wb)
+        finally:
+            self._chan_reset()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno as E
 import struct
+import time
 from dataclasses import dataclass, field
 
 from ..errors import EmulationError
@@ -55,6 +56,16 @@ class Deadlock(EmulationError):
     """Every guest thread is blocked and none can ever be woken."""
 
 
+class WouldBlock(Exception):
+    """Raised by a syscall handler that must wait: the thread blocks on `keys` and runs the
+    call again when woken (or returns timeout_rax at the deadline)."""
+
+    def __init__(self, keys: list, what: str, deadline: int | None = None,
+                 timeout_rax: int = 0) -> None:
+        super().__init__(what)
+        self.keys, self.what, self.deadline, self.timeout_rax = keys, what, deadline, timeout_rax
+
+
 @dataclass(eq=False)
 class Thread:
     """One guest thread as the kernel sees it."""
@@ -64,7 +75,10 @@ class Thread:
     clear_tid: int = 0  # CLONE_CHILD_CLEARTID / set_tid_address: zeroed + woken at exit
     robust_list: int = 0
     sigmask: int = 0
-    waiter: Waiter | None = None
+    waiters: list[Waiter] = field(default_factory=list)  # one per queue it waits in
+    deadline: int | None = None  # when its wait times out (ns, guest clock), None: never
+    timeout_rax: int = -E.ETIMEDOUT  # what the call returns when it times out
+    restart_nr: int | None = None  # run this syscall again when woken (a blocking read)
     wait_what: str = ""  # what it waits for, for the deadlock message
     # Set by the machine: CPU state (opaque here), where a blocked thread's syscall was, and
     # register values a new thread starts with.
@@ -108,10 +122,11 @@ class ThreadCalls:
         for t in after:
             if t.state == "runnable":
                 return t
-        timed = [t for t in after if t.waiter is not None and t.waiter.deadline is not None]
+        timed = [t for t in after if t.state == "blocked" and t.deadline is not None]
         if timed:
-            t = min(timed, key=lambda t: t.waiter.deadline)
-            self._unblock(t, -E.ETIMEDOUT)
+            t = min(timed, key=lambda t: t.deadline)
+            t.restart_nr = None
+            self._unblock(t, t.timeout_rax)
             return t
         raise Deadlock(self.deadlock_text(where))
 
@@ -133,17 +148,29 @@ class ThreadCalls:
         self.current = t
         self.need_switch = False
 
-    def _block(self, w: Waiter, what: str) -> int:
+    def _block(self, keys: list, what: str, *, bitset: int = FUTEX_BITSET_MATCH_ANY,
+               deadline: int | None = None, timeout_rax: int = -E.ETIMEDOUT,
+               restart_nr: int | None = None) -> int:
+        """Block the current thread in the queue of every key (a futex address, or a
+        channel's key for reads, writes and polls) until one wakes it or the deadline."""
         t = self.current
-        t.state, t.waiter, t.wait_what, t.resume_rax = "blocked", w, what, None
-        self.futexes.wait(w)
+        t.state, t.wait_what, t.resume_rax = "blocked", what, None
+        t.deadline, t.timeout_rax, t.restart_nr = deadline, timeout_rax, restart_nr
+        t.waiters = [Waiter(t, k, bitset, deadline) for k in keys]
+        for w in t.waiters:
+            self.futexes.wait(w)
         self.need_switch = True
         return 0  # placeholder: resume_rax is what the thread sees when it runs again
 
     def _unblock(self, t: Thread, rax: int) -> None:
-        if t.waiter is not None:
-            self.futexes.remove(t.waiter)
-        t.state, t.waiter, t.resume_rax = "runnable", None, rax
+        for w in t.waiters:
+            self.futexes.remove(w)
+        t.state, t.waiters, t.resume_rax, t.deadline = "runnable", [], rax, None
+
+    def _wait_restart(self, nr: int, wb: WouldBlock) -> int:
+        """A call that must wait (empty pipe...): block, and run it again once woken."""
+        return self._block(wb.keys, wb.what, deadline=wb.deadline, timeout_rax=wb.timeout_rax,
+                           restart_nr=nr)
 
     # -- clone ------------------------------------------------------------------------------
 
@@ -243,10 +270,11 @@ class ThreadCalls:
 
     # -- futex ------------------------------------------------------------------------------
 
-    def _wake(self, addr: int, n: int, bitset: int = FUTEX_BITSET_MATCH_ANY) -> int:
+    def _wake(self, addr, n: int, bitset: int = FUTEX_BITSET_MATCH_ANY) -> int:
         woken = self.futexes.wake(addr, n, bitset)
         for w in woken:
-            self._unblock(w.thread, 0)
+            if w.thread.state == "blocked":
+                self._unblock(w.thread, 0)
         return len(woken)
 
     def _deadline(self, timeout: int, absolute: bool, realtime: bool) -> int | None:
@@ -258,9 +286,8 @@ class ThreadCalls:
         ns = sec * 10**9 + nsec
         if absolute:
             return ns
-        import time  # relative: on the monotonic clock, from now
-
-        return time.clock_gettime_ns(time.CLOCK_REALTIME if realtime else time.CLOCK_MONOTONIC) + ns
+        clock = time.CLOCK_REALTIME if realtime else time.CLOCK_MONOTONIC
+        return time.clock_gettime_ns(clock) + ns
 
     def sys_futex(self, uaddr: int, op: int, val: int, timeout: int, uaddr2: int, val3: int,
                   *_: int) -> int:
@@ -275,8 +302,8 @@ class ThreadCalls:
                 return -E.EAGAIN
             deadline = self._deadline(timeout, cmd == FUTEX_WAIT_BITSET,
                                       bool(op & FUTEX_CLOCK_REALTIME))
-            return self._block(Waiter(self.current, uaddr, bitset, deadline),
-                               f"futex_wait({uaddr:#x}, value {val})")
+            return self._block([uaddr], f"futex_wait({uaddr:#x}, value {val})", bitset=bitset,
+                                deadline=deadline)
         if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
             bitset = val3 & 0xFFFF_FFFF if cmd == FUTEX_WAKE_BITSET else FUTEX_BITSET_MATCH_ANY
             if bitset == 0:
