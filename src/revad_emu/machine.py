@@ -126,6 +126,7 @@ class Machine:
         self.stats = RunStats()
         self.threads = ThreadSwitcher(self)  # guest threads: CPU contexts, time slices
         self._limit = max_instructions  # what the block hook checks (budget or slice end)
+        self.kernel.instructions = self._executed  # the emulated clock of interval timers
         self._block_sizes: dict[int, tuple[int, int]] = {}
         self._blocks = None  # the compiled block hook (compiled._hot.Blocks), when built
         self._last_block = 0
@@ -294,7 +295,8 @@ class Machine:
         f.set_gpr(0, ret)
         if self.kernel.exited:
             f.stop()
-        elif self.kernel.spawned or self.kernel.need_switch:
+        elif (self.kernel.spawned or self.kernel.need_switch or self.kernel.signal_ready
+              or self.kernel.sigreturn):
             self.threads.after_syscall(f.reg(fastuc.UC_RIP))
 
     # The compiled block hook's callbacks (the Python `_block` below vets blocks itself).
@@ -375,6 +377,11 @@ class Machine:
                 UC.UC_MEM_READ_PROT: "read of protected memory",
                 UC.UC_MEM_WRITE_PROT: "write to read-only memory",
                 UC.UC_MEM_FETCH_PROT: "jump to non-executable memory"}.get(access, "access")
+        unmapped = access in (UC.UC_MEM_READ_UNMAPPED, UC.UC_MEM_WRITE_UNMAPPED,
+                              UC.UC_MEM_FETCH_UNMAPPED)
+        fetch = access in (UC.UC_MEM_FETCH_UNMAPPED, UC.UC_MEM_FETCH_PROT)
+        if self._to_handler(SIGSEGV, 1 if unmapped else 2, addr, addr if fetch else pc):
+            return False  # SEGV_MAPERR / SEGV_ACCERR: the program's handler runs
         if access in (UC.UC_MEM_FETCH_UNMAPPED, UC.UC_MEM_FETCH_PROT):
             self._sync_counts()
             where = f"(came from {self.describe(self._last_block)})" if self._last_block else ""
@@ -388,9 +395,23 @@ class Machine:
     def _interrupt_hook(self, intno: int) -> None:
         pc = self.fast.reg(fastuc.UC_RIP)
         sig = {3: SIGTRAP, 1: SIGTRAP, 0: SIGFPE, 6: SIGILL}.get(intno, SIGSEGV)
+        if self._to_handler(sig, {0: 1, 6: 2}.get(intno, 0x80), pc, pc):  # FPE_INTDIV...
+            self.fast.stop()
+            return
         self.fault = f"CPU exception {intno} near {self.describe(pc)}"
         self.term_signal = sig
         self.fast.stop()
+
+    def _to_handler(self, sig: int, code: int, addr: int, pc: int) -> bool:
+        """A synchronous fault: if the program has a handler for it (and does not block the
+        signal) it runs next, at the faulting instruction, as on Linux."""
+        act = self.kernel.fault_action(sig)
+        if act is None:
+            return False
+        from revad_emu.linux.signals import Pending
+
+        self.threads.sync = (Pending(sig, act, code, addr), pc)
+        return True
 
     # -- helpers -----------------------------------------------------------------------
     def describe(self, addr: int) -> str:
@@ -431,8 +452,14 @@ class Machine:
                     raise self._stop_error from None
                 if self.fault is not None:
                     return
-                self._uc_error(e)
-                return
+                if self.threads.sync is None and e.errno == UC.UC_ERR_INSN_INVALID:
+                    code = self.fast.mem(self.fast.reg(fastuc.UC_RIP), 2) or b""
+                    if code == b"\x0f\x0b":  # ud2: SIGILL (ILL_ILLOPN) to a handler?
+                        rip = self.fast.reg(fastuc.UC_RIP)
+                        self._to_handler(SIGILL, 2, rip, rip)
+                if self.threads.sync is None:
+                    self._uc_error(e)
+                    return
             if self._stop_error is not None:
                 raise self._stop_error
             if self._interrupt:
@@ -442,6 +469,8 @@ class Machine:
             if not self.threads.wants_switch():
                 break
             pc = self.threads.switch()
+            if pc is None:  # a signal's default action ended the process
+                return
         pc = self.fast.reg(fastuc.UC_RIP)
         raise EmulationError(f"emulation stopped unexpectedly at {self.describe(pc)}")
 

@@ -47,3 +47,9 @@ class RecorderThreads:
         else:
             rec._prev = prev
         rec.update_fp_mode()
+
+    def clobbered(self, gprs: tuple[int, ...]) -> None:
+        """These general registers were given new values from outside (a signal handler's
+        arguments): their shadows go."""
+        for i in gprs:
+            self.rec.sh.clear(gpr_loc(i), 8)

@@ -21,6 +21,7 @@ from typing import Protocol
 from revad_emu import fastuc
 from revad_emu.errors import EmulationError
 
+EINTR_NEG = -4  # -EINTR
 SLICE = 50_000  # instructions per time slice (deterministic, not a wall-clock quantum)
 
 
@@ -39,6 +40,9 @@ class ThreadPart(Protocol):
     def spawn(self) -> object:
         """Initial state of a thread just created by the current one."""
 
+    def clobbered(self, gprs: tuple[int, ...]) -> None:
+        """These general registers got values from outside (a signal handler's arguments)."""
+
 
 class ThreadSwitcher:
     """Saves and restores CPU contexts for the machine's guest threads."""
@@ -50,6 +54,8 @@ class ThreadSwitcher:
         self.slice_end: int | None = None  # instruction count that ends the slice
         self.preempt = False  # the slice has ended: switch at the next stop
         self.switches = 0
+        self.signal_stop = False  # a signal may be due (timer, sigreturn...): look at the stop
+        self.sync = None  # a fault going to a handler: (signals.Pending, faulting pc)
         # `pause` instructions seen (spin-wait loops: libgomp's barriers, spin locks). Once
         # several threads exist each gets a code hook that ends the slice of a thread
         # spinning there while another thread can run, instead of burning the whole slice.
@@ -77,15 +83,23 @@ class ThreadSwitcher:
             cur = k.current
             cur.wait_pc, cur.wait_sp = rip, f.gpr(4)
             f.stop()
+        elif k.signal_ready or k.sigreturn:
+            self.signal_stop = True
+            f.stop()
 
     def slice_over(self, instructions: int) -> bool:
         """From the budget check: True if this is the end of a time slice (the engine is
         stopped for a switch), False if the real --max-instructions budget is exceeded."""
-        if self.slice_end is None or instructions <= self.slice_end:
-            return False
         mx = self.m.max_instructions
         if mx is not None and instructions > mx:
             return False
+        if self.m.kernel.timer_due():  # SIGALRM: stop here and deliver it
+            self.signal_stop = True
+            self.m.fast.stop()
+            return True
+        if self.slice_end is None or instructions <= self.slice_end:
+            self.m.set_limit(self.limit())
+            return True
         if not all(p.can_switch() for p in self.parts):
             self.slice_end = instructions + 1000  # e.g. inside an intercepted math call
             self.m.set_limit(self.limit())
@@ -96,10 +110,58 @@ class ThreadSwitcher:
 
     # -- between emu_start calls --------------------------------------------------------
     def wants_switch(self) -> bool:
-        return self.preempt or self.m.kernel.need_switch
+        return (self.preempt or self.m.kernel.need_switch or self.signal_stop
+                or self.sync is not None)
 
-    def switch(self) -> int:
-        """Move the CPU to the next thread; returns the address to resume at."""
+    def switch(self) -> int | None:
+        """Between two emu_start calls: finish a rt_sigreturn, move the CPU to the next
+        thread if the current one cannot or should not go on, and enter a signal handler
+        if a signal is due. Returns the address to resume at (None: the process ended)."""
+        from revad_emu import sigframe
+
+        m, k = self.m, self.m.kernel
+        self.signal_stop = False
+        if k.sigreturn:
+            k.sigreturn = False
+            sigframe.sigreturn(m)
+        if self.sync is not None:
+            p, pc = self.sync
+            self.sync = None
+            sigframe.deliver(m, p, fault_pc=pc)
+            return self._resume()
+        if self.preempt or k.need_switch:
+            self._switch_thread()
+        t = k.current
+        if k.signal_ready or t.pending_sigs or k.proc_pending:
+            p = k.take_signal(t)
+            if k.exited:
+                return None
+            if p is not None:
+                self._interrupted_call(t, p)
+                sigframe.deliver(m, p)
+        if t.restart_nr is not None and t.resume_rax == EINTR_NEG:  # its signal went elsewhere
+            self._interrupted_call(t, None)
+        return self._resume()
+
+    def _interrupted_call(self, t, p) -> None:
+        """A blocking call the signal cut short runs again after the handler (SA_RESTART,
+        reads and writes) or returns EINTR."""
+        from revad_emu.linux.signals import SA_RESTART
+
+        if t.restart_nr is not None and t.resume_rax == EINTR_NEG:  # woken by a signal
+            if p is None or p.action.flags & SA_RESTART:
+                self.m.fast.set_gpr(0, t.restart_nr)
+                self.m.fast.set_reg(fastuc.UC_RIP, self.m.fast.reg(fastuc.UC_RIP) - 2)
+            else:
+                self.m.fast.set_gpr(0, EINTR_NEG)
+            t.restart_nr = t.resume_rax = None
+
+    def _resume(self) -> int:
+        self.m.set_limit(self.limit())
+        self._resume_pc = self.m.fast.reg(fastuc.UC_RIP)
+        return self._resume_pc
+
+    def _switch_thread(self) -> None:
         m, k, uc = self.m, self.m.kernel, self.m.uc
         self.preempt = False
         cur = k.current
@@ -131,7 +193,9 @@ class ThreadSwitcher:
             nxt.parts = []
             self.switches += 1
         k.enter(nxt)
-        if nxt.restart_nr is not None:  # woken from a blocking read/write: run it again
+        if nxt.restart_nr is not None and nxt.resume_rax == EINTR_NEG:
+            m.fast.set_gpr(0, EINTR_NEG)  # cut short by a signal: see _interrupted_call
+        elif nxt.restart_nr is not None:  # woken from a blocking read/write: run it again
             m.fast.set_gpr(0, nxt.restart_nr)
             m.fast.set_reg(fastuc.UC_RIP, m.fast.reg(fastuc.UC_RIP) - 2)
             nxt.restart_nr = nxt.resume_rax = None
@@ -140,8 +204,6 @@ class ThreadSwitcher:
             nxt.resume_rax = None
         self._new_slice()
         self._hook_pauses()
-        self._resume_pc = m.fast.reg(fastuc.UC_RIP)
-        return self._resume_pc
 
     def note_pause(self, addr: int) -> None:
         """From block vetting: a `pause` at addr. With several threads, stop now (the block
@@ -180,11 +242,11 @@ class ThreadSwitcher:
         m.set_limit(self.limit())
 
     def limit(self) -> int | None:
-        """The instruction count the block hook checks against."""
-        mx, se = self.m.max_instructions, self.slice_end
-        if se is None:
-            return mx
-        return se if mx is None else min(mx, se)
+        """The instruction count the block hook checks against: the budget, the end of the
+        time slice, or the interval timer's expiry, whichever comes first."""
+        cands = [c for c in (self.m.max_instructions, self.slice_end,
+                             self.m.kernel.timer_instruction()) if c is not None]
+        return min(cands) if cands else None
 
     def where(self, t) -> str:
         """Where a blocked thread waits: its syscall and the program's frame found on its

@@ -23,8 +23,9 @@ from .fds import FdTable, OpenFile
 from .files import FileCalls
 from .mm import MemoryCalls
 from .pipes import PipeCalls
-from .process import ProcessCalls, SignalCalls
+from .process import ProcessCalls
 from .sandbox import _REFUSED, Sandbox, _Refused
+from .signals import SignalCalls
 from .threads import ThreadCalls, WouldBlock
 from .time import TimeCalls
 
@@ -132,6 +133,7 @@ class Kernel(FileCalls, MemoryCalls, PipeCalls, ProcessCalls, SignalCalls, Threa
             f.tty = fd in tty_fds
             self._install(f, fd=fd)
         self._init_threads()
+        self._init_signals()
         self._chan_reset()
         self._table: dict[int, tuple[str, Callable[..., int]]] = {}
         for nr, (family, name) in DISPATCH.items():

@@ -9,16 +9,11 @@ import struct
 import time
 
 from .abi import (
-    _SIG_IGNORED,
-    _SIG_STOPPING,
     GUEST_PID,
     GUEST_PPID,
     MAX_IO,
-    SIGKILL,
-    SIGSTOP,
     _s32,
 )
-from .sandbox import _Refused
 
 _UTSNAME = b"".join(
     s.ljust(65, b"\0") for s in (b"Linux", b"revad", b"6.1.0", b"#1 SMP", b"x86_64", b"(none)")
@@ -116,75 +111,3 @@ class ProcessCalls:
             return -E.EFAULT
         self.mem.write(buf, self._rng.randbytes(n))
         return n
-
-
-class SignalCalls:
-    """Kernel part: signals, stored but never delivered (a mixin of `Kernel`)."""
-
-    def sys_rt_sigaction(self, sig: int, act: int, oact: int, size: int, *_: int) -> int:
-        if size != 8 or not 1 <= sig <= 64:
-            return -E.EINVAL
-        if oact:
-            self.mem.write(oact, self._sigactions.get(sig, bytes(32)))
-        if act:
-            if sig in (SIGKILL, SIGSTOP):
-                return -E.EINVAL
-            self._sigactions[sig] = self.mem.read(act, 32)  # stored, never delivered
-        return 0
-
-    def sys_rt_sigprocmask(self, how: int, new: int, old: int, size: int, *_: int) -> int:
-        if size != 8:
-            return -E.EINVAL
-        if old:
-            self.mem.write_u64(old, self._sigmask)
-        if new:
-            v = self.mem.read_u64(new)
-            if how == 0:
-                self._sigmask |= v
-            elif how == 1:
-                self._sigmask &= ~v
-            elif how == 2:
-                self._sigmask = v
-            else:
-                return -E.EINVAL
-            self._sigmask &= ~((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)))
-        return 0
-
-    def sys_sigaltstack(self, ss: int, oss: int, *_: int) -> int:
-        if oss:
-            self.mem.write(oss, self._altstack)
-        if ss:
-            self._altstack = self.mem.read(ss, 24)
-        return 0
-
-    def _signal_self(self, sig: int) -> int:
-        """Deliver a signal to ourselves: a default fatal action ends the process."""
-        if sig == 0:
-            return 0
-        if not 1 <= sig <= 64:
-            return -E.EINVAL
-        handler = struct.unpack_from("<Q", self._sigactions.get(sig, bytes(32)))[0]
-        if handler == 1 or (handler == 0 and sig in _SIG_IGNORED | _SIG_STOPPING):
-            return 0
-        if handler != 0:
-            self._note(f"signal {sig}: handler at {handler:#x} not run: signal delivery is "
-                       "not emulated")  # fmt: skip
-            return 0
-        self.exited, self.term_signal = True, sig
-        return 0
-
-    def sys_kill(self, pid: int, sig: int, *_: int) -> int:
-        if _s32(pid) in (0, GUEST_PID):
-            return self._signal_self(_s32(sig))
-        raise _Refused(E.EPERM, f"kill({_s32(pid)}, {_s32(sig)}) refused: "
-                                "signals to other processes are not allowed")  # fmt: skip
-
-    def sys_tgkill(self, tgid: int, tid: int, sig: int, *_: int) -> int:
-        if _s32(tgid) == GUEST_PID:
-            return self.sys_tkill(tid, sig)
-        return self.sys_kill(tgid, sig)
-
-    def sys_tkill(self, tid: int, sig: int, *_: int) -> int:
-        if _s32(tid) != GUEST_PID:
-            return -E.ESRCH
-        return self._signal_self(_s32(sig))

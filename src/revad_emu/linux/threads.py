@@ -88,7 +88,10 @@ class Thread:
     start: dict[str, int] | None = None
     parts: list = field(default_factory=list)  # saved state of layers above (recorder)
     resume_rax: int | None = None  # the result its blocking syscall returns when it resumes
-    signals: int = 0  # pending thread-directed signals (bit sig-1)
+    pending_sigs: dict = field(default_factory=dict)  # thread-directed: sig -> signals.Pending
+    suspend_mask: int | None = None  # the mask rt_sigsuspend replaced, until its handler ran
+    altstack: bytes = struct.pack("<QiiQ", 0, 2, 0, 0)  # sigaltstack: SS_DISABLE
+    sigframes: list = field(default_factory=list)  # the machine's saved state per handler
     exit_status: int = 0
 
 
@@ -128,6 +131,9 @@ class ThreadCalls:
             t.restart_nr = None
             self._unblock(t, t.timeout_rax)
             return t
+        # signals.py: the timer clock jumps to the expiry, which may wake a thread
+        if self.sleep_until_timer() and any(t.state == "runnable" for t in live):
+            return self.schedule(where)
         raise Deadlock(self.deadlock_text(where))
 
     def deadlock_text(self, where=None) -> str:
@@ -143,8 +149,8 @@ class ThreadCalls:
     def enter(self, t: Thread) -> None:
         """Make t the current thread (kernel-side per-thread state: the signal mask)."""
         cur = self.current
-        cur.sigmask = self._sigmask
-        self._sigmask = t.sigmask
+        cur.sigmask, cur.altstack = self._sigmask, self._altstack
+        self._sigmask, self._altstack = t.sigmask, t.altstack
         self.current = t
         self.need_switch = False
 
