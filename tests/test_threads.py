@@ -64,9 +64,14 @@ def test_busy_waiting_threads_need_preemption() -> None:
     np.testing.assert_allclose(rec.jacobian(), [[2 * 0.75 * 55]], rtol=1e-15)
 
 
-def test_same_tape_twice() -> None:
-    exe = _prog("pool.c")
-    a, b = (Emulator(exe, ["0.5"] * 8).record() for _ in range(2))
+@pytest.mark.parametrize("name", ["pool.c", "omp_reduce.c"])
+def test_same_tape_twice(name: str) -> None:
+    """Fixed slices and a fixed round-robin order: the interleaving, and so the tape, is the
+    same on every run (OpenMP with 4 threads on 2 host CPUs included)."""
+    omp = name.startswith("omp")
+    exe = build(f"threads/{name}", ("-O2", "-fopenmp" if omp else "-pthread"))
+    env = {"OMP_NUM_THREADS": "4", "PATH": "/usr/bin"} if omp else None
+    a, b = (Emulator(exe, ["0.5"] * 8, env=env).record() for _ in range(2))
     assert a.stats["instructions"] == b.stats["instructions"]
     for name in ("parents", "partials", "values", "addr", "op"):
         np.testing.assert_array_equal(getattr(a.tape, name), getattr(b.tape, name))
@@ -206,3 +211,27 @@ def test_signal_to_a_blocked_thread() -> None:
     assert rec.stdout == native.stdout
     assert rec.stdout.startswith(b"read 1 on_worker 1 eintr 1 ")
     np.testing.assert_allclose(rec.jacobian(), [[18 * 0.6]], rtol=1e-14)
+
+
+# -- the compiled hot path and its Python twin -----------------------------------------------
+
+
+@pytest.mark.parametrize("name,argv,env", [
+    ("pool.c", ["0.4"] * 8, None),
+    ("signals.c", ["0.8"], None),
+    ("pipe.c", ["0.5"], None),
+    ("omp_reduce.c", ["0.3"], {"OMP_NUM_THREADS": "4", "PATH": "/usr/bin"}),
+], ids=["pool", "signals", "pipe", "omp4"])
+def test_compiled_and_python_record_the_same_tape(monkeypatch, name, argv, env) -> None:
+    """Thread switches, signal frames and pipes save/restore the register shadow in both
+    implementations alike: identical tapes, including the same interleaving."""
+    from test_compiled import assert_same
+
+    flags = ("-O2", "-fopenmp") if name.startswith("omp") else ("-O2", "-pthread")
+    exe = build(f"threads/{name}", flags)
+    out = []
+    for pure in ("1", "0"):
+        monkeypatch.setenv("REVAD_PURE_PYTHON", pure)
+        out.append(Emulator(exe, argv, env=env).record())
+    assert_same(*out)
+    assert out[0].stats["instructions"] == out[1].stats["instructions"]
