@@ -235,3 +235,27 @@ def test_compiled_and_python_record_the_same_tape(monkeypatch, name, argv, env) 
         out.append(Emulator(exe, argv, env=env).record())
     assert_same(*out)
     assert out[0].stats["instructions"] == out[1].stats["instructions"]
+
+
+def test_openmp_atomic_critical_and_xchg() -> None:
+    """`omp atomic` on a double (lock cmpxchg on its bits), `omp critical` (a futex lock)
+    and an atomic exchange (xchg) of a double's bits keep the derivatives."""
+    exe = build("threads/omp_atomic.c", ("-O2", "-fopenmp"))
+    env = _omp_env("3")
+    native = subprocess.run([str(exe), "0.5"], capture_output=True, env=env)
+    rec = Emulator(exe, ["0.5"], env=env).record()
+    assert rec.stdout == native.stdout and rec.warnings == []
+    a = 0.5
+    ds = sum(-i * math.sin(a * i) for i in range(16))
+    dc = sum(-2 * i * math.cos(a * i) * math.sin(a * i) for i in range(16))
+    np.testing.assert_allclose(rec.jacobian(), [[ds], [dc], [ds]], rtol=1e-12)
+
+
+def test_alarm_cuts_a_sleep_short() -> None:
+    """No host time passes: the timer clock jumps by the sleep, and SIGALRM's handler runs
+    within sleep(5), which returns the seconds left (4 here; 3 or 4 natively, by timing)."""
+    exe = _prog("sleep_alarm.c")
+    native = run_native(exe)
+    res = Emulator(exe).run()
+    assert native.stdout.startswith(b"hits 1 left ") and native.stdout.endswith(b" r 0\n")
+    assert res.stdout == b"hits 1 left 4 r 0\n" and res.seconds < 5

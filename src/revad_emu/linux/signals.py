@@ -171,6 +171,24 @@ class SignalCalls:
         self._clock_skip += max(0, exp - self.now_ns())
         return self.timer_due()
 
+    def _sleep(self, ns: int, rem: int) -> int:
+        """nanosleep: no host time passes. The timer clock moves on by the sleep, and other
+        threads get the CPU (a switch point); a timer expiring meanwhile cuts the sleep
+        short when its signal has a handler (EINTR, the rest written to rem)."""
+        exp, now = self.itimer[0], self.now_ns()
+        if exp is not None and exp <= now + ns:
+            self._clock_skip += max(0, exp - now)
+            self.timer_due()
+            if self._can_take(self.current):
+                if rem:
+                    left = now + ns - max(exp, now)
+                    self.mem.write(rem, struct.pack("<qq", *divmod(left, 10**9)))
+                return -E.EINTR
+            ns = max(0, now + ns - exp)
+        self._clock_skip += ns
+        self.sys_sched_yield()
+        return 0
+
     # -- system calls -------------------------------------------------------------------
 
     def sys_rt_sigaction(self, sig: int, act: int, oact: int, size: int, *_: int) -> int:
