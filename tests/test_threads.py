@@ -259,3 +259,30 @@ def test_alarm_cuts_a_sleep_short() -> None:
     res = Emulator(exe).run()
     assert native.stdout.startswith(b"hits 1 left ") and native.stdout.endswith(b" r 0\n")
     assert res.stdout == b"hits 1 left 4 r 0\n" and res.seconds < 5
+
+
+def test_timer_signals_wait_for_math_calls(monkeypatch) -> None:
+    """An intercepted math call runs unrecorded until it returns: a handler started inside it
+    would go unrecorded too, so timer signals wait for the return (both recorders)."""
+    from revad_emu import sigframe
+
+    real = sigframe.deliver
+    seen = []
+
+    def checked(m, p, **kw):
+        rec_part = m.threads.parts[0]
+        seen.append(rec_part.can_switch())
+        return real(m, p, **kw)
+
+    monkeypatch.setattr(sigframe, "deliver", checked)
+    exe = _prog("timer_math.c")
+    x, n = 1.3, 4000
+    want = sum((k / n) * math.exp(-x * k / n) * (math.cos(x * k / n) - math.sin(x * k / n))
+               for k in range(n))
+    for pure in ("1", "0"):
+        monkeypatch.setenv("REVAD_PURE_PYTHON", pure)
+        seen.clear()
+        rec = Emulator(exe, ["1.3"]).record()
+        assert rec.stdout == run_native(exe, ["1.3"]).stdout
+        assert len(seen) > 10 and all(seen), (pure, len(seen))
+        np.testing.assert_allclose(rec.jacobian(), [[want]], rtol=1e-10)

@@ -25,7 +25,8 @@ class RecorderThreads:
     def can_switch(self) -> bool:
         # An intercepted math call runs unrecorded until it returns to its caller; the
         # return is recognised by address, which another thread could reach first.
-        return self.rec.suppress is None
+        rec = self.rec
+        return rec.suppress is None and (rec.hot is None or rec.hot.suppress_ret == -1)
 
     def save(self) -> tuple:
         rec = self.rec

@@ -23,6 +23,7 @@ from revad_emu.errors import EmulationError
 
 EINTR_NEG = -4  # -EINTR
 SLICE = 50_000  # instructions per time slice (deterministic, not a wall-clock quantum)
+RETRY = 64  # instructions until the next look when a switch or a signal has to wait
 
 
 class ThreadPart(Protocol):
@@ -101,7 +102,7 @@ class ThreadSwitcher:
             self.m.set_limit(self.limit())
             return True
         if not all(p.can_switch() for p in self.parts):
-            self.slice_end = instructions + 1000  # e.g. inside an intercepted math call
+            self.slice_end = instructions + RETRY  # e.g. inside an intercepted math call
             self.m.set_limit(self.limit())
             return True
         self.preempt = True
@@ -124,15 +125,25 @@ class ThreadSwitcher:
         if k.sigreturn:
             k.sigreturn = False
             sigframe.sigreturn(m)
+        clean = all(p.can_switch() for p in self.parts)
         if self.sync is not None:
             p, pc = self.sync
             self.sync = None
+            if not clean:  # the handler would run unrecorded: never silently
+                raise EmulationError(
+                    f"signal {p.sig} raised inside an intercepted math-library call at "
+                    f"{m.describe(pc)}: a handler there is not supported")
             sigframe.deliver(m, p, fault_pc=pc)
             return self._resume()
         if self.preempt or k.need_switch:
             self._switch_thread()
+            clean = all(p.can_switch() for p in self.parts)
         t = k.current
-        if k.signal_ready or t.pending_sigs or k.proc_pending:
+        if not clean and (k.signal_ready or t.pending_sigs or k.proc_pending):
+            # Inside an intercepted math call (run unrecorded): look again in a moment.
+            m._sync_counts()
+            self.slice_end = m.stats.instructions + RETRY
+        elif k.signal_ready or t.pending_sigs or k.proc_pending:
             p = k.take_signal(t)
             if k.exited:
                 return None
@@ -165,13 +176,15 @@ class ThreadSwitcher:
         m, k, uc = self.m, self.m.kernel, self.m.uc
         self.preempt = False
         cur = k.current
+        if not all(p.can_switch() for p in self.parts):
+            if cur.state == "runnable":
+                return  # a preemption can wait: the slice was extended (slice_over)
+            raise EmulationError(
+                f"thread {cur.tid} blocked inside an intercepted math-library call "
+                f"at {m.describe(m.fast.reg(fastuc.UC_RIP))}: not supported")
         nxt = k.schedule(where=self.where)
         if nxt is not cur:
             if cur.state != "dead" or self.parts:
-                if not all(p.can_switch() for p in self.parts):
-                    raise EmulationError(
-                        f"thread {cur.tid} blocked inside an intercepted math-library call "
-                        f"at {m.describe(m.fast.reg(fastuc.UC_RIP))}: not supported")
                 states = [p.save() for p in self.parts]
                 if cur.state != "dead":
                     cur.cpu, cur.parts = uc.context_save(), states
