@@ -129,7 +129,7 @@ class SignalCalls:
                     self._sigactions.pop(sig, None)
                 return p
         if t is self.current:
-            self.signal_ready = bool(self.proc_pending or t.pending_sigs)
+            self.signal_ready = False  # what is left is blocked: sigprocmask looks again
         return None
 
     def fault_action(self, sig: int) -> Action | None:
