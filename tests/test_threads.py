@@ -301,3 +301,12 @@ def test_segv_and_ill_handlers() -> None:
     native = run_native(exe)
     res = Emulator(exe).run()
     assert res.stdout == native.stdout == b"segv 1 addr 0x40\nill 1\n" and res.exit_code == 0
+
+
+def test_sigwait_thread() -> None:
+    """Blocked signals taken by sigwait() in a dedicated thread; sigtimedwait times out."""
+    exe = _prog("sigwait.c")
+    native = run_native(exe, ["0.7"])
+    rec = Emulator(exe, ["0.7"]).record()
+    assert rec.stdout == native.stdout and rec.stdout.startswith(b"timed_out 1 ")
+    np.testing.assert_allclose(rec.jacobian(), [[24 * 0.7**2]], rtol=1e-14)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .abi import _SIG_IGNORED, _SIG_STOPPING, GUEST_PID, SIGKILL, SIGSTOP, _s32
 from .sandbox import _Refused
+from .threads import WouldBlock
 
 SIG_DFL, SIG_IGN = 0, 1
 SA_SIGINFO, SA_ONSTACK, SA_RESTART = 4, 0x0800_0000, 0x1000_0000
@@ -91,7 +92,10 @@ class SignalCalls:
             t.pending_sigs.setdefault(sig, p)
         self.signal_ready = True
         for t in self.threads:
-            if t.state == "blocked" and self._can_take(t):
+            if t.state == "blocked" and t.sigwait_set & (1 << (sig - 1)):
+                t.sigwait_set = 0
+                self._unblock(t, 0)  # its rt_sigtimedwait runs again and takes it
+            elif t.state == "blocked" and self._can_take(t):
                 self._interrupt(t)
 
     def _mask_of(self, t) -> int:
@@ -278,6 +282,30 @@ class SignalCalls:
         if ok == 1:
             self.raise_signal(_s32(sig), _s32(tid), SI_TKILL)
         return min(ok, 0)
+
+    def sys_rt_sigtimedwait(self, setp: int, info: int, timeout: int, size: int,
+                            *_: int) -> int:
+        """sigwait/sigwaitinfo/sigtimedwait: take a pending signal of the set (blocked ones
+        included) without running its handler, or wait for one."""
+        if size != 8:
+            return -E.EINVAL
+        want = self.mem.read_u64(setp) & ~_UNBLOCKABLE
+        t = self.current
+        for pend in (t.pending_sigs, self.proc_pending):
+            for sig in sorted(pend):
+                if want & (1 << (sig - 1)):
+                    p = pend.pop(sig)
+                    if info:
+                        raw = (struct.pack("<iiiiQ", sig, 0, p.code, 0, p.addr) if p.addr else
+                               struct.pack("<iiiiiI", sig, 0, p.code, 0, p.pid, 1000))
+                        self.mem.write(info, raw.ljust(128, b"\0"))
+                    return sig
+        timeout_ns = self._timespec_ns(timeout)
+        if timeout_ns == 0:
+            return -E.EAGAIN
+        t.sigwait_set = want
+        deadline = None if timeout_ns is None else self.now_ns() + timeout_ns
+        raise WouldBlock([], "sigtimedwait (waiting for a signal)", deadline, -E.EAGAIN)
 
     def sys_pause(self, *_: int) -> int:
         return self._block([], "pause (waiting for a signal)", timeout_rax=-E.EINTR)

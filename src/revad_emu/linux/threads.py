@@ -92,6 +92,7 @@ class Thread:
     suspend_mask: int | None = None  # the mask rt_sigsuspend replaced, until its handler ran
     altstack: bytes = struct.pack("<QiiQ", 0, 2, 0, 0)  # sigaltstack: SS_DISABLE
     sigframes: list = field(default_factory=list)  # the machine's saved state per handler
+    sigwait_set: int = 0  # signals an rt_sigtimedwait is waiting for
     exit_status: int = 0
 
 
