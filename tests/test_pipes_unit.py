@@ -102,3 +102,25 @@ def test_poll_on_empty_pipe_blocks(g: Guest) -> None:
     assert g("poll", fds, 1, 0) == 0 and not g.k.need_switch  # zero timeout: at once
     g("poll", fds, 1, -1)
     assert g.k.current.state == "blocked" and g.k.current.wait_what == "poll"
+
+
+def test_epoll_over_pipes_and_eventfds(g: Guest) -> None:
+    r, w = _pipe(g)
+    ev = g("eventfd2", 0, 0)
+    ep = g("epoll_create1", 0o2000000)
+    assert ep > ev
+    assert g("epoll_ctl", ep, 1, r, g.put(struct.pack("<IQ", POLLIN, 111))) == 0
+    assert g("epoll_ctl", ep, 1, ev, g.put(struct.pack("<IQ", POLLIN | (1 << 30), 222))) == 0
+    assert g("epoll_ctl", ep, 1, r, g.put(struct.pack("<IQ", POLLIN, 0))) == -errno.EEXIST
+    out = g.buf(48)
+    assert g("epoll_wait", ep, out, 4, 0) == 0
+    assert g("write", w, g.put(b"ab"), 2) == 2
+    assert g("write", ev, g.put(struct.pack("<Q", 1)), 8) == 8
+    assert g("epoll_wait", ep, out, 4, 0) == 2
+    assert [struct.unpack_from("<IQ", g.mem.read(out, 24), 12 * i) for i in range(2)] == [
+        (POLLIN, 111), (POLLIN, 222)]  # fd order
+    assert g("epoll_wait", ep, out, 4, 0) == 1  # the eventfd was one-shot: disarmed
+    assert g("epoll_ctl", ep, 2, r, 0) == 0 and g("epoll_wait", ep, out, 4, 0) == 0
+    assert g("read", ep, out, 8) == -errno.EINVAL
+    g("epoll_wait", ep, out, 4, -1)  # nothing armed is ready: the thread blocks
+    assert g.k.current.state == "blocked" and g.k.current.wait_what == "epoll_wait"

@@ -310,3 +310,11 @@ def test_sigwait_thread() -> None:
     rec = Emulator(exe, ["0.7"]).record()
     assert rec.stdout == native.stdout and rec.stdout.startswith(b"timed_out 1 ")
     np.testing.assert_allclose(rec.jacobian(), [[24 * 0.7**2]], rtol=1e-14)
+
+
+def test_epoll_event_loop() -> None:
+    exe = _prog("epoll.c")
+    native = run_native(exe, ["0.25"])
+    rec = Emulator(exe, ["0.25"]).record()
+    assert rec.stdout == native.stdout == b"got 4 sum 2.5\n" and rec.warnings == []
+    np.testing.assert_allclose(rec.jacobian(), [[10.0]], rtol=1e-15)  # d/dx sum_k k x

@@ -1,11 +1,11 @@
-"""Pipes and eventfds inside the guest process, and poll/select over them.
+"""Pipes and eventfds inside the guest process, and poll/select/epoll over them.
 
 A pipe is a bounded byte queue shared by two open file descriptions (read end, write end); an
 eventfd is a 64-bit counter. Both live here, in the emulator, never on the host. A read from
 an empty pipe (or a zero eventfd), or a write to a full one, blocks the calling thread: the
 handler raises `WouldBlock`, the thread waits in the channel's queue and runs the same system
-call again when the other side has acted (threads.py). poll/ppoll/select/pselect6 block the
-same way on every channel they watch; other descriptors (files, stdin, stdout) are always
+call again when the other side has acted (threads.py). poll/ppoll/select/pselect6/epoll_wait
+block the same way on every channel they watch; other descriptors (files, stdin, stdout) are always
 ready.
 
 Derivatives travel through pipes: the kernel knows nothing of AD, but it reports every move of
@@ -66,6 +66,18 @@ def _spans(p: Pipe, pos: int, n: int):
 
 
 @dataclass(eq=False)
+class Epoll:
+    """An epoll instance: fd -> (event mask, user data). Level-triggered always (an EPOLLET
+    user reads until EAGAIN, so it sees the same data either way)."""
+
+    watch: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
+EPOLLONESHOT = 1 << 30
+
+
+@dataclass(eq=False)
 class EventFd:
     count: int = 0
     semaphore: bool = False
@@ -123,6 +135,8 @@ class PipeCalls:
 
     def _chan_read(self, f: OpenFile, n: int) -> bytes:
         c = f.chan
+        if isinstance(c, Epoll):
+            raise _err(E.EINVAL)
         if isinstance(c, EventFd):
             if n < 8:
                 raise _err(E.EINVAL)
@@ -148,6 +162,8 @@ class PipeCalls:
 
     def _chan_write(self, f: OpenFile, data: bytes) -> int:
         c = f.chan
+        if isinstance(c, Epoll):
+            raise _err(E.EINVAL)
         if isinstance(c, EventFd):
             if len(data) < 8:
                 raise _err(E.EINVAL)
@@ -348,3 +364,75 @@ class PipeCalls:
                     self.mem.write(p, o.to_bytes(nbytes, "little"))
             return count
         return self._timed_wait(self._wait_keys(watched), "select", timeout_ns)
+
+    # -- epoll ------------------------------------------------------------------------------
+
+    def sys_epoll_create(self, size: int, *_: int) -> int:
+        return -E.EINVAL if _s32(size) <= 0 else self.sys_epoll_create1(0)
+
+    def sys_epoll_create1(self, flags: int, *_: int) -> int:
+        if flags & ~O_CLOEXEC:
+            return -E.EINVAL
+        f = OpenFile("epoll", "anon_inode:[eventpoll]", O_RDWR, pipe=True, chan=Epoll())
+        return self._install(f, cloexec=bool(flags & O_CLOEXEC))
+
+    def _epoll(self, epfd: int) -> Epoll:
+        c = self._file(epfd).chan
+        if not isinstance(c, Epoll):
+            raise _err(E.EINVAL)
+        return c
+
+    def sys_epoll_ctl(self, epfd: int, op: int, fd: int, event: int, *_: int) -> int:
+        ep, fd = self._epoll(epfd), _s32(fd)
+        self._file(fd)
+        if fd == _s32(epfd):
+            return -E.EINVAL
+        if op == EPOLL_CTL_DEL:
+            return 0 if ep.watch.pop(fd, None) is not None else -E.ENOENT
+        events, data = struct.unpack("<IQ", self.mem.read(event, 12))
+        if op == EPOLL_CTL_ADD:
+            if fd in ep.watch:
+                return -E.EEXIST
+        elif op == EPOLL_CTL_MOD:
+            if fd not in ep.watch:
+                return -E.ENOENT
+        else:
+            return -E.EINVAL
+        ep.watch[fd] = (events, data)
+        return 0
+
+    def sys_epoll_wait(self, epfd: int, events: int, maxevents: int, timeout_ms: int,
+                       *_: int) -> int:
+        t = _s32(timeout_ms)
+        return self._epoll_wait(epfd, events, maxevents, None if t < 0 else t * 1_000_000)
+
+    def sys_epoll_pwait(self, epfd: int, events: int, maxevents: int, timeout_ms: int,
+                        *_: int) -> int:
+        return self.sys_epoll_wait(epfd, events, maxevents, timeout_ms)
+
+    def sys_epoll_pwait2(self, epfd: int, events: int, maxevents: int, tsp: int,
+                         *_: int) -> int:
+        return self._epoll_wait(epfd, events, maxevents, self._timespec_ns(tsp))
+
+    def _epoll_wait(self, epfd: int, events: int, maxevents: int, timeout_ns: int | None) -> int:
+        ep = self._epoll(epfd)
+        if not 0 < _s32(maxevents) <= 1 << 20:
+            return -E.EINVAL
+        out = []
+        for fd in sorted(ep.watch):  # fd order: the same answer on every run
+            mask, data = ep.watch[fd]
+            if fd not in self._fds:
+                del ep.watch[fd]  # closed: Linux drops it with its last description
+                continue
+            ready = self._ready(fd) & (mask | POLLERR | POLLHUP)
+            if ready and mask & ~EPOLLONESHOT:
+                out.append(struct.pack("<IQ", ready, data))
+                if mask & EPOLLONESHOT:
+                    ep.watch[fd] = (EPOLLONESHOT, data)  # disarmed until EPOLL_CTL_MOD
+                if len(out) == _s32(maxevents):
+                    break
+        if out or timeout_ns == 0:
+            if out:
+                self.mem.write(events, b"".join(out))
+            return len(out)
+        return self._timed_wait(self._wait_keys(list(ep.watch)), "epoll_wait", timeout_ns)
