@@ -667,6 +667,30 @@ static PyObject *Shadow_clear_slots(ShadowObject *self, PyObject *keys)
     Py_RETURN_NONE;
 }
 
+/* Per-thread register shadows: the direct register array as bytes, and back. */
+static PyObject *Shadow_save_regs(ShadowObject *self, PyObject *unused)
+{
+    return PyBytes_FromStringAndSize((const char *)self->m.regs, sizeof self->m.regs);
+}
+
+static PyObject *Shadow_load_regs(ShadowObject *self, PyObject *arg)
+{
+    char *buf;
+    Py_ssize_t len;
+    if (PyBytes_AsStringAndSize(arg, &buf, &len) < 0)
+        return NULL;
+    if (len != (Py_ssize_t)sizeof self->m.regs)
+        return PyErr_Format(PyExc_ValueError, "load_regs: %zd bytes, not %zu", len,
+                            sizeof self->m.regs);
+    SMap *m = &self->m;
+    for (int i = 0; i < NREGK; i++)
+        m->live -= m->regs[i].key != 0;
+    memcpy(m->regs, buf, sizeof m->regs);
+    for (int i = 0; i < NREGK; i++)
+        m->live += m->regs[i].key != 0;
+    Py_RETURN_NONE;
+}
+
 static PyObject *Shadow_get_slots(ShadowObject *self, void *closure)
 {
     Py_INCREF(self); /* `sh.slots` is the shadow itself: truthy when anything is active */
@@ -683,6 +707,8 @@ static PyMethodDef Shadow_methods[] = {
     {"copy", (PyCFunction)(void (*)(void))Shadow_copy, METH_FASTCALL, NULL},
     {"any_active", (PyCFunction)(void (*)(void))Shadow_any_active, METH_FASTCALL, NULL},
     {"clear_slots", (PyCFunction)Shadow_clear_slots, METH_O, NULL},
+    {"save_regs", (PyCFunction)Shadow_save_regs, METH_NOARGS, NULL},
+    {"load_regs", (PyCFunction)Shadow_load_regs, METH_O, NULL},
     {NULL}};
 
 static PyGetSetDef Shadow_getset[] = {{"slots", (getter)Shadow_get_slots, NULL, NULL, NULL},

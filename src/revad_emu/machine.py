@@ -57,6 +57,7 @@ from revad_emu.process import (
     check_exec_limits,
 )
 from revad_emu.symbols import Symbolizer
+from revad_emu.threadswitch import ThreadSwitcher
 
 PIE_BASE = 0x5555_5555_4000
 INTERP_BASE = 0x7FFF_F7FC_3000
@@ -130,6 +131,9 @@ class Machine:
             get_fs_base=lambda: self.fast.reg(fastuc.UC_FS_BASE),
             on_map=self._on_map)
         self.stats = RunStats()
+        self.threads = ThreadSwitcher(self)  # guest threads: CPU contexts, time slices
+        self._limit = max_instructions  # what the block hook checks (budget or slice end)
+        self.kernel.instructions = self._executed  # the emulated clock of interval timers
         self._block_sizes: dict[int, tuple[int, int]] = {}
         self._elf_cache: dict[tuple, ElfFile | None] = {}
         self._align_sites: dict[int, ring3.AlignedOperand] = {}
@@ -392,6 +396,9 @@ class Machine:
         f.set_gpr(0, ret)
         if self.kernel.exited:
             f.stop()
+        elif (self.kernel.spawned or self.kernel.need_switch or self.kernel.signal_ready
+              or self.kernel.sigreturn):
+            self.threads.after_syscall(f.reg(fastuc.UC_RIP))
 
     def _cpuid(self) -> int:
         """CPUID as an x86-64-v3 CPU answers (the hook's 1: skip Unicorn's own)."""
@@ -426,9 +433,17 @@ class Machine:
 
     def _over_budget(self, addr: int) -> None:
         self._sync_counts()
+        if self.threads.slice_over(self.stats.instructions):
+            return
         raise BudgetExceeded(
             f"instruction budget exceeded: more than {self.max_instructions} instructions "
             f"executed (at {self.describe(addr)}); raise --max-instructions")
+
+    def set_limit(self, limit: int | None) -> None:
+        """The instruction count at which the block hook calls `_over_budget`."""
+        self._limit = limit
+        if self._blocks is not None:
+            self._blocks.max_instructions = -1 if limit is None else limit
 
     def _executed(self) -> int:
         """Instructions run so far (0: the emulation has not started)."""
@@ -460,7 +475,7 @@ class Machine:
         st.blocks_seen += 1
         if st.blocks_seen & 0x3FFF == 0:
             self._tick()
-        if self.max_instructions is not None and st.instructions > self.max_instructions:
+        if self._limit is not None and st.instructions > self._limit:
             self._over_budget(addr)
 
     def _check_block(self, addr: int, size: int) -> int:
@@ -474,6 +489,8 @@ class Machine:
             if a >= addr + size:
                 break
             n += 1
+            if mnem == "pause":  # a spin-wait loop: a hint to switch threads
+                self.threads.note_pause(a)
             kind = vex_kind(code[a - addr:a - addr + sz])
             self._check_user_mode(a, code[a - addr:a - addr + sz], mnem, ops, kind is not None)
             if kind == "VEX" or (self.cpu_v3 and mnem == "xgetbv"):
@@ -564,6 +581,11 @@ class Machine:
                 UC.UC_MEM_READ_PROT: "read of protected memory",
                 UC.UC_MEM_WRITE_PROT: "write to read-only memory",
                 UC.UC_MEM_FETCH_PROT: "jump to non-executable memory"}.get(access, "access")
+        unmapped = access in (UC.UC_MEM_READ_UNMAPPED, UC.UC_MEM_WRITE_UNMAPPED,
+                              UC.UC_MEM_FETCH_UNMAPPED)
+        fetch = access in (UC.UC_MEM_FETCH_UNMAPPED, UC.UC_MEM_FETCH_PROT)
+        if self._to_handler(SIGSEGV, 1 if unmapped else 2, addr, addr if fetch else pc):
+            return False  # SEGV_MAPERR / SEGV_ACCERR: the program's handler runs
         if access in (UC.UC_MEM_FETCH_UNMAPPED, UC.UC_MEM_FETCH_PROT):
             self._sync_counts()
             where = f"(came from {self.describe(self._last_block)})" if self._last_block else ""
@@ -580,9 +602,23 @@ class Machine:
             return
         pc = self.fast.reg(fastuc.UC_RIP)
         sig = {3: SIGTRAP, 1: SIGTRAP, 0: SIGFPE, 6: SIGILL}.get(intno, SIGSEGV)
+        if self._to_handler(sig, {0: 1, 6: 2}.get(intno, 0x80), pc, pc):  # FPE_INTDIV...
+            self.fast.stop()
+            return
         self.fault = f"CPU exception {intno} near {self.describe(pc)}"
         self.term_signal = sig
         self.fast.stop()
+
+    def _to_handler(self, sig: int, code: int, addr: int, pc: int) -> bool:
+        """A synchronous fault: if the program has a handler for it (and does not block the
+        signal) it runs next, at the faulting instruction, as on Linux."""
+        act = self.kernel.fault_action(sig)
+        if act is None:
+            return False
+        from revad_emu.linux.signals import Pending
+
+        self.threads.sync = (Pending(sig, act, code, addr), pc)
+        return True
 
     # -- helpers -----------------------------------------------------------------------
     def describe(self, addr: int) -> str:
@@ -626,9 +662,10 @@ class Machine:
             raise Interrupted("interrupted (Ctrl-C)")
 
     def _emulate(self, pc: int, until: int) -> None:
-        """Run from `pc` towards `until`, starting again after each stop that only asked for
-        a block to be translated anew (new VEX or alignment hooks). A Unicorn error of the
-        program's own doing becomes `self.fault`; other stops are for the caller to judge."""
+        """Run from `pc` towards `until`, one pass per stretch of one guest thread
+        (threadswitch.py), starting again after each stop that only asked for a block to be
+        translated anew (new VEX or alignment hooks). A Unicorn error of the program's own
+        doing becomes `self.fault`; other stops are for the caller to judge."""
         while True:
             try:
                 self.uc.emu_start(pc, until)
@@ -639,19 +676,29 @@ class Machine:
                     return
                 if self.fault is not None or self.kernel.exited:
                     return  # the program had ended: what Unicorn says after that is not its
-                self._uc_error(e)
-                return
+                if self.threads.sync is None and e.errno == UC.UC_ERR_INSN_INVALID:
+                    rip = self.fast.reg(fastuc.UC_RIP)
+                    if (self.fast.mem(rip, 2) or b"") == b"\x0f\x0b":  # ud2: SIGILL handler?
+                        self._to_handler(SIGILL, 2, rip, rip)  # (ILL_ILLOPN)
+                if self.threads.sync is None:
+                    self._uc_error(e)
+                    return
             self._note_align_fault()
-            if self._stop_error is not None or self._interrupt or self.kernel.exited:
+            if (self._stop_error is not None or self._interrupt or self.kernel.exited
+                    or self.fault is not None):
                 return
-            if self._restart is not None:  # new VEX hooks: run the block again with them
+            retranslate = self._restart is not None or self._revet
+            if self._restart is not None:  # new VEX hooks: the block runs again with them
                 pc = self._restart[0]
-                self._revet = False
                 self._hook_new_vex()
-            elif self._revet:  # a block stopped before running, to get new hooks
-                self._revet = False
+            else:  # a block stopped before running, to get new (alignment) hooks
                 pc = self.fast.reg(fastuc.UC_RIP)
-            else:
+            self._revet = False
+            if self.threads.wants_switch():
+                pc = self.threads.switch()
+                if pc is None:  # a signal's default action ended the process
+                    return
+            elif not retranslate:
                 return
 
     def _run_loop(self) -> None:

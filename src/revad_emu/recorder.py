@@ -88,6 +88,9 @@ class Recorder:
 
         machine.vex.listener = VexAD(self)
         machine.kernel.on_copy = lambda src, dst, n: self.sh.copy(src, dst, n)
+        from revad_emu.recthreads import RecorderThreads
+
+        machine.threads.parts.append(RecorderThreads(self))  # per-thread register shadows
 
     def _init_python(self) -> None:
         """Shadow dict and array columns; every instruction goes through `_step`."""

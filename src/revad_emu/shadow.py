@@ -29,6 +29,7 @@ def x87_loc(phys: int) -> int:
 
 
 _NONE8 = (None,) * 8
+REG_KEYS = range(REG_BASE >> 3, (REG_BASE >> 3) + 0x420)  # slots of every register's shadow
 
 
 class Shadow:
@@ -233,3 +234,16 @@ class Shadow:
             return
         for k in [k for k in s if lo >> 3 <= k < (hi + 7) >> 3]:
             self.clear(max(lo, k << 3), min(hi, (k + 1) << 3) - max(lo, k << 3))
+
+    # -- per-thread register shadows ---------------------------------------------------
+    def save_regs(self) -> dict:
+        """The register part of the shadow (each guest thread has its own registers)."""
+        s = self.slots
+        return {k: s[k] for k in REG_KEYS if k in s}
+
+    def load_regs(self, regs: dict) -> None:
+        """Replace the register part of the shadow by `regs` (from save_regs)."""
+        s = self.slots
+        for k in REG_KEYS:
+            s.pop(k, None)
+        s.update(regs)

@@ -27,6 +27,7 @@ class OpenFile:
     is_dir: bool = False
     dirents: list[tuple[bytes, int, int]] | None = None
     refs: int = 0
+    chan: object = None  # kind "pipe"/"eventfd": the in-process channel (pipes.py)
 
 
 class FdTable:
@@ -59,8 +60,12 @@ class FdTable:
         f.refs -= 1
         if f.refs == 0 and f.kind == "host" and f.owned:
             os.close(f.host_fd)
+        if f.refs == 0 and f.chan is not None:
+            self._chan_closed(f)
 
     def _read_file(self, f: OpenFile, n: int) -> bytes:
+        if f.chan is not None:
+            return self._chan_read(f, n)
         if f.kind == "mem":
             data = f.data[f.pos : f.pos + n]
             f.pos += len(data)
@@ -72,6 +77,8 @@ class FdTable:
         return os.read(f.host_fd, n)
 
     def _write_file(self, f: OpenFile, data: bytes) -> int:
+        if f.chan is not None:
+            return self._chan_write(f, data)
         if f.kind == "sink":
             assert f.sink is not None
             f.sink(data)

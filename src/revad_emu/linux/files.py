@@ -171,6 +171,10 @@ class FileCalls:
         return self._write_file(f, self.mem.read(buf, min(count, MAX_IO)))
 
     def _output(self, fd: int, addr: int, n: int) -> None:
+        f = self._fds.get(_s32(fd))
+        if f is not None and f.chan is not None:  # stays in the process: pipes.py tracks it
+            self._chan_sources.append((addr, n))
+            return
         if self.on_output is not None and n:
             self.on_output(fd, addr, n)
 

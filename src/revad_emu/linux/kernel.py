@@ -31,16 +31,21 @@ from .fds import FdTable, OpenFile
 from .files import FileCalls
 from .i386 import I386_SYSCALLS, to_x86_64
 from .mm import MemoryCalls
-from .process import ProcessCalls, SignalCalls
+from .pipes import PipeCalls
+from .process import ProcessCalls
 from .sandbox import _REFUSED, PathArg, Sandbox, _Refused, loader_readable, path_list
+from .signals import SignalCalls
+from .threads import ThreadCalls, WouldBlock
 from .time import TimeCalls
 
 # The families of system calls, each a mixin class of Kernel.
 FAMILIES: dict[str, type] = {
     "files": FileCalls,
     "memory": MemoryCalls,
+    "pipes": PipeCalls,
     "process": ProcessCalls,
     "signals": SignalCalls,
+    "threads": ThreadCalls,
     "time": TimeCalls,
 }
 
@@ -70,7 +75,8 @@ def _dispatch_table() -> dict[int, tuple[str, str]]:
 DISPATCH: dict[int, tuple[str, str]] = _dispatch_table()
 
 
-class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandbox, FdTable):
+class Kernel(FileCalls, MemoryCalls, PipeCalls, ProcessCalls, SignalCalls, ThreadCalls, TimeCalls,
+             Sandbox, FdTable):
     """System calls of one guest process over an AddressSpace."""
 
     def __init__(
@@ -146,6 +152,9 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandb
         for fd, f in enumerate((f0, f1, f2)):
             f.tty = fd in tty_fds
             self._install(f, fd=fd)
+        self._init_threads()
+        self._init_signals()
+        self._chan_reset()
         self._table: dict[int, tuple[str, Callable[..., int]]] = {}
         for nr, (family, name) in DISPATCH.items():
             handler = self._refuser(name) if family == "refused" else getattr(self, "sys_" + name)
@@ -172,6 +181,10 @@ class Kernel(FileCalls, MemoryCalls, ProcessCalls, SignalCalls, TimeCalls, Sandb
             return -(e.errno or E.EIO)
         except (MapError, MemoryError):  # the host ran out of memory for this call
             return -E.ENOMEM
+        except WouldBlock as wb:
+            return self._wait_restart(nr, wb)
+        finally:
+            self._chan_reset()
 
     def syscall_i386(self, nr: int, args: tuple[int, int, int, int, int, int]) -> int:
         """Run one i386 system call made through `int $0x80` (linux/i386.py)."""

@@ -9,16 +9,11 @@ import struct
 import time
 
 from .abi import (
-    _SIG_IGNORED,
-    _SIG_STOPPING,
     GUEST_PID,
     GUEST_PPID,
     MAX_IO,
-    SIGKILL,
-    SIGSTOP,
     _s32,
 )
-from .sandbox import _Refused
 
 _UTSNAME = b"".join(
     s.ljust(65, b"\0") for s in (b"Linux", b"revad", b"6.1.0", b"#1 SMP", b"x86_64", b"(none)")
@@ -26,13 +21,7 @@ _UTSNAME = b"".join(
 
 
 class ProcessCalls:
-    """Kernel part: process system calls (a mixin of `Kernel`)."""
-
-    def sys_exit(self, status: int, *_: int) -> int:
-        self.exited, self.exit_status = True, status & 0xFF
-        return 0
-
-    sys_exit_group = sys_exit
+    """Kernel part: process system calls (a mixin of `Kernel`); threads: threads.py."""
 
     def sys_arch_prctl(self, code: int, addr: int, *_: int) -> int:
         if code == 0x1002:  # ARCH_SET_FS
@@ -43,19 +32,8 @@ class ProcessCalls:
             return 0
         return -E.EINVAL
 
-    def sys_set_tid_address(self, *_: int) -> int:
-        return GUEST_PID
-
-    def sys_set_robust_list(self, head: int, length: int, *_: int) -> int:
-        return 0 if length == 24 else -E.EINVAL
-
-    def sys_rseq(self, *_: int) -> int:
-        return -E.ENOSYS  # glibc then runs without restartable sequences
-
     def sys_getpid(self, *_: int) -> int:
         return GUEST_PID
-
-    sys_gettid = sys_getpid
 
     def sys_getppid(self, *_: int) -> int:
         return GUEST_PPID
@@ -114,13 +92,18 @@ class ProcessCalls:
         return 0
 
     def sys_sched_getaffinity(self, pid: int, size: int, mask: int, *_: int) -> int:
-        if size < 8 or size % 8:
+        """The host's CPUs, as a native run sees them: OpenMP (libgomp) sizes its default
+        team by this count, and the issue asks for the thread count a native run would use.
+        The guest's threads still run one at a time."""
+        cpus = os.sched_getaffinity(0)
+        nbytes = (max(cpus) // 64 + 1) * 8
+        if size < nbytes or size % 8:
             return -E.EINVAL
-        self.mem.write(mask, struct.pack("<Q", 1))  # one CPU
-        return 8
+        self.mem.write(mask, sum(1 << c for c in cpus).to_bytes(nbytes, "little"))
+        return nbytes
 
-    def sys_sched_yield(self, *_: int) -> int:
-        return 0
+    def sys_sched_setaffinity(self, *_: int) -> int:
+        return 0  # nothing to pin: one host thread runs every guest thread
 
     def sys_getrandom(self, buf: int, count: int, flags: int, *_: int) -> int:
         n = min(count, MAX_IO)
@@ -128,84 +111,3 @@ class ProcessCalls:
             return -E.EFAULT
         self.mem.write(buf, self._rng.randbytes(n))
         return n
-
-
-class SignalCalls:
-    """Kernel part: signals, stored but never delivered (a mixin of `Kernel`)."""
-
-    def sys_rt_sigaction(self, sig: int, act: int, oact: int, size: int, *_: int) -> int:
-        if size != 8 or not 1 <= sig <= 64:
-            return -E.EINVAL
-        if oact:
-            self.mem.write(oact, self._sigactions.get(sig, bytes(32)))
-        if act:
-            if sig in (SIGKILL, SIGSTOP):
-                return -E.EINVAL
-            self._sigactions[sig] = self.mem.read(act, 32)  # stored, never delivered
-        return 0
-
-    def sys_rt_sigprocmask(self, how: int, new: int, old: int, size: int, *_: int) -> int:
-        if size != 8:
-            return -E.EINVAL
-        if old:
-            self.mem.write_u64(old, self._sigmask)
-        if new:
-            v = self.mem.read_u64(new)
-            if how == 0:
-                self._sigmask |= v
-            elif how == 1:
-                self._sigmask &= ~v
-            elif how == 2:
-                self._sigmask = v
-            else:
-                return -E.EINVAL
-            self._sigmask &= ~((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)))
-        return 0
-
-    def sys_sigaltstack(self, ss: int, oss: int, *_: int) -> int:
-        if oss:
-            self.mem.write(oss, self._altstack)
-        if ss:
-            self._altstack = self.mem.read(ss, 24)
-        return 0
-
-    def _signal_self(self, sig: int) -> int:
-        """Deliver a signal to ourselves: a default fatal action ends the process."""
-        if sig == 0:
-            return 0
-        if not 1 <= sig <= 64:
-            return -E.EINVAL
-        handler = struct.unpack_from("<Q", self._sigactions.get(sig, bytes(32)))[0]
-        if handler == 1 or (handler == 0 and sig in _SIG_IGNORED | _SIG_STOPPING):
-            return 0
-        if handler != 0:
-            self._note(f"signal {sig}: handler at {handler:#x} not run: signal delivery is "
-                       "not emulated")  # fmt: skip
-            return 0
-        self.exited, self.term_signal = True, sig
-        return 0
-
-    def sys_kill(self, pid: int, sig: int, *_: int) -> int:
-        if _s32(pid) in (0, GUEST_PID):
-            return self._signal_self(_s32(sig))
-        raise _Refused(E.EPERM, f"kill({_s32(pid)}, {_s32(sig)}) refused: "
-                                "signals to other processes are not allowed")  # fmt: skip
-
-    def sys_tgkill(self, tgid: int, tid: int, sig: int, *_: int) -> int:
-        if _s32(tgid) == GUEST_PID:
-            return self.sys_tkill(tid, sig)
-        return self.sys_kill(tgid, sig)
-
-    def sys_tkill(self, tid: int, sig: int, *_: int) -> int:
-        if _s32(tid) != GUEST_PID:
-            return -E.ESRCH
-        return self._signal_self(_s32(sig))
-
-    def sys_futex(self, uaddr: int, op: int, val: int, *_: int) -> int:
-        cmd = op & 0x7F
-        if cmd in (0, 9):  # WAIT, WAIT_BITSET: no other thread could ever wake us
-            self.mem.read(uaddr, 4)  # EFAULT as the kernel would
-            return -E.EAGAIN
-        if cmd in (1, 3, 4, 5, 10):  # WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAKE_BITSET
-            return 0
-        return -E.ENOSYS

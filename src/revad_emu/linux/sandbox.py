@@ -2,9 +2,9 @@
 
 The guest may read any host file (unless `allow_read` restricts it), may write or create
 files only below the --allow-write directories, never sees the emulator's own /proc/<pid>
-(only a virtual /proc/self with maps, exe and fd/N), and may not start programs, threads or
-network connections (the `_REFUSED` table). Refusals raise `_Refused`, which the dispatcher
-reports in `Kernel.refused` and turns into -errno.
+(only a virtual /proc/self with maps, exe and fd/N), and may not start programs, other
+processes or network connections (the `_REFUSED` table). Refusals raise `_Refused`, which
+the dispatcher reports in `Kernel.refused` and turns into -errno.
 
 A guest path is resolved here (symlinks followed by hand, so /proc/self stays virtual), the
 policy is checked on the resolved host path, and the file is then opened *relative to an fd
@@ -177,8 +177,8 @@ _HIDDEN = "the emulator's own /proc entries are hidden from the guest"
 _REFUSED: dict[str, tuple[int, str]] = {
     **dict.fromkeys(("execve", "execveat"), (E.EACCES, "running other programs is not allowed")),
     **dict.fromkeys(
-        ("fork", "vfork", "clone", "clone3"),
-        (E.ENOSYS, "new processes and threads are not supported"),
+        ("fork", "vfork"),
+        (E.ENOSYS, "new processes are not supported (threads are: clone with CLONE_THREAD)"),
     ),
     **dict.fromkeys(
         "socket socketpair connect accept accept4 bind listen sendto recvfrom sendmsg recvmsg "

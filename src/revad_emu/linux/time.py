@@ -43,7 +43,13 @@ class TimeCalls:
 
     def sys_nanosleep(self, req: int, rem: int, *_: int) -> int:
         sec, nsec = struct.unpack("<qq", self.mem.read(req, 16))
-        return -E.EINVAL if sec < 0 or not 0 <= nsec < 10**9 else 0  # no real sleeping
+        if sec < 0 or not 0 <= nsec < 10**9:
+            return -E.EINVAL
+        return self._sleep(sec * 10**9 + nsec, rem)  # no real sleeping: see signals.py
 
     def sys_clock_nanosleep(self, clk: int, flags: int, req: int, rem: int, *_: int) -> int:
+        if flags & 1:  # TIMER_ABSTIME: until a time on that clock
+            sec, nsec = struct.unpack("<qq", self.mem.read(req, 16))
+            now = time.clock_gettime_ns(_s32(clk)) if 0 <= _s32(clk) <= 11 else 0
+            return self._sleep(max(0, sec * 10**9 + nsec - now), 0)
         return self.sys_nanosleep(req, rem)
