@@ -2007,8 +2007,28 @@ static int Hot_init(HotObject *self, PyObject *args, PyObject *kw)
     return 0;
 }
 
+/* GC support: py_step and math_finish are bound methods of the recorder, which holds the
+ * machine, which holds this hook: without it every recorded run would be an uncollectable
+ * cycle (its guest memory and shadow never freed). */
+static int Hot_traverse(HotObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->py_step);
+    Py_VISIT(self->py_math_finish);
+    Py_VISIT(self->sh);
+    Py_VISIT(self->tape);
+    return 0;
+}
+
+static int Hot_clear(HotObject *self)
+{
+    Py_CLEAR(self->py_step);
+    Py_CLEAR(self->py_math_finish);
+    return 0;
+}
+
 static void Hot_dealloc(HotObject *self)
 {
+    PyObject_GC_UnTrack(self);
     dm_free(&self->descs);
     dm_free(&self->targets);
     Py_XDECREF(self->py_math_finish);
@@ -2054,7 +2074,9 @@ static PyMethodDef Hot_methods[] = {
 static PyTypeObject HotType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Hot",
     .tp_basicsize = sizeof(HotObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Hot_traverse,
+    .tp_clear = (inquiry)Hot_clear,
     .tp_doc = "The compiled per-instruction recorder (code hook + descriptors).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Hot_init,
@@ -2148,8 +2170,29 @@ static int Blocks_init(BlocksObject *self, PyObject *args, PyObject *kw)
     return 0;
 }
 
+/* GC support: the callbacks are bound methods of the machine, which keeps this object alive
+ * through its Unicorn wrapper (see Hot_traverse). */
+static int Blocks_traverse(BlocksObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->on_new);
+    Py_VISIT(self->on_tick);
+    Py_VISIT(self->on_budget);
+    Py_VISIT(self->aligner);
+    return 0;
+}
+
+static int Blocks_clear(BlocksObject *self)
+{
+    Py_CLEAR(self->on_new);
+    Py_CLEAR(self->on_tick);
+    Py_CLEAR(self->on_budget);
+    Py_CLEAR(self->aligner);
+    return 0;
+}
+
 static void Blocks_dealloc(BlocksObject *self)
 {
+    PyObject_GC_UnTrack(self);
     um_free(&self->known);
     Py_XDECREF(self->aligner);
     Py_XDECREF(self->on_new);
@@ -2201,7 +2244,9 @@ static PyMethodDef Blocks_methods[] = {
 static PyTypeObject BlocksType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Blocks",
     .tp_basicsize = sizeof(BlocksObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_traverse = (traverseproc)Blocks_traverse,
+    .tp_clear = (inquiry)Blocks_clear,
     .tp_doc = "The machine's block hook: instruction counting and vetting of new blocks.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Blocks_init,
