@@ -108,8 +108,13 @@ def table(rec, J: np.ndarray, max_cols: int = 8) -> str:
         for i, (n, v) in enumerate(outs):
             row = "".join(f"{J[i, c0 + j]:.8g}".rjust(cw + 1) for j in range(len(cols)))
             lines.append(f"  {f'{n} = {v:.6g}'.ljust(w_name)}{row}")
-    for w in rec.warnings:
-        lines.append(f"revad-emu: warning: {w}")
+    return _with_warnings(rec, lines)
+
+
+def _with_warnings(rec, lines: list[str]) -> str:
+    """The table's lines, then its warnings and, when a warning dropped a derivative, the
+    line that says the numbers are incomplete: never left out of any layout."""
+    lines = lines + [f"revad-emu: warning: {w}" for w in rec.warnings]
     dropped = rec.stats.get("dropped_derivatives", 0)
     if dropped:
         lines.append(incomplete_line(dropped))
@@ -139,9 +144,7 @@ def _transposed(rec, J: np.ndarray, max_cols: int) -> str:
         for j, (n, v) in enumerate(ins):
             row = "".join(f"{J[c0 + i, j]:.8g}".rjust(cw + 1) for i in range(len(cols)))
             lines.append(f"  /d {f'{n} = {v:.6g}'.ljust(w_name)}{row}")
-    for w in rec.warnings:
-        lines.append(f"revad-emu: warning: {w}")
-    return "\n".join(lines)
+    return _with_warnings(rec, lines)
 
 
 def _legend(lines: list[str], what: str, letter: str, marks, width: int = 24) -> bool:
