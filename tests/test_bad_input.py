@@ -9,7 +9,6 @@ escaping it fails the test just as a traceback would); a few run the real comman
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import resource
@@ -184,8 +183,9 @@ def test_good_tape_still_loads_and_sweeps(capsys, tape_file, arith):
     assert J[0, 0] == pytest.approx(0.7 - 2.1 / 1.3**2, rel=1e-12)
     capsys.readouterr()
     assert main(["--from-tape", str(tape_file), "--vjp", "1,0,0,0,0,0"]) == 0
-    out = capsys.readouterr().out
-    np.testing.assert_allclose(np.loadtxt(io.StringIO(out)), J[0], rtol=1e-15)
+    out = capsys.readouterr().out  # one "d/d NAME = value" line per input
+    got = [float(line.split("=")[-1]) for line in out.strip().splitlines()]
+    np.testing.assert_allclose(got, J[0], rtol=1e-15)
 
 
 def test_from_tape_arguments(capsys, tmp_path, tape_file):
@@ -233,7 +233,7 @@ def test_huge_depth_is_refused_and_sweeps_size_buffers_by_nodes(tmp_path, tape_f
     depth = a["depth"].copy()
     depth[-1] = 2**31 - 1
     path = write_npz(tmp_path / "deep.npz", {**a, "depth": depth})
-    assert path.stat().st_size < 10_000
+    assert path.stat().st_size < 64_000  # a small file (its metadata names the mapped files)
     with pytest.raises(TapeError, match="depth"):
         Tape.load(path)
     # a Tape whose depth was edited after construction: the level schedule must not build
@@ -298,9 +298,9 @@ def test_non_utf8_argv_env_and_program_name(tmp_path):
     argv = [prog, b"a\xff", b"\xc3(", b"ok"]
     native = subprocess.run(argv, capture_output=True, env=env, stdin=subprocess.DEVNULL)
     assert native.returncode == 0 and b"BAD\xfb=value \xfc\x80" in native.stdout
-    emu = subprocess.run([sys.executable, "-m", "revad_emu", *argv], capture_output=True,
+    emu = subprocess.run([sys.executable, "-m", "revad_emu", "-q", *argv], capture_output=True,
                          env=env, stdin=subprocess.DEVNULL, timeout=120)
-    assert emu.stderr == b"", emu.stderr
+    assert emu.stderr == b"", emu.stderr  # -q: not even the "no marks reached" note
     assert emu.returncode == 0
     assert emu.stdout == native.stdout
     # the API takes the same bytes

@@ -98,14 +98,13 @@ def _omp_env(n: str | None) -> dict[str, str]:
 
 
 def _omp_fortran():
-    from buildcache import CACHE, PROGRAMS
-    from test_ad_programs import EXAMPLES
+    from buildcache import CACHE, INCLUDE, PROGRAMS
 
     moddir = CACHE / "fortran-modules-omp"
     moddir.mkdir(parents=True, exist_ok=True)
-    return build(EXAMPLES / "revad.f90", ("-O2", "-fopenmp", f"-J{moddir}"),
+    return build(INCLUDE / "revad.f90", ("-O2", "-fopenmp", f"-J{moddir}"),
                  extra_sources=(str(PROGRAMS / "threads/omp_reduce.f90"),
-                                str(EXAMPLES / "revad_fortran.c")))
+                                str(INCLUDE / "revad_fortran.c")))
 
 
 @pytest.mark.parametrize("nthreads", ["1", "2", "4", None], ids=["1", "2", "4", "default"])

@@ -420,8 +420,9 @@ class Machine:
             self._restart = (addr, size)
             self.fast.stop()
             return -1
-        if self._revet:  # hooks were added in this block: translate it again first
-            self.fast.stop()
+        if self._revet:  # hooks were added in this block: translate it again first (it has
+            self.fast.stop()  # not run: not counted now, vetted again when it does)
+            return -1
         return n
 
     def _tick(self) -> None:

@@ -79,7 +79,10 @@ class VexAD:
         if n == 0:
             return 0
         if n < 0:
-            return -1 if packed else self.rec.operand_node(n, raw, off, w, addr, loc)
+            if packed and not (self.rec.sizeless and self.rec.sizeless_start(loc)):
+                return -1
+            # (a variable marked without a size gets its width from this first read)
+            return self.rec.operand_node(n, raw, off, w, addr, loc)
         return self.rec.check(n, _UNPACK[w](raw, off)[0], w, addr, loc)
 
     def taint(self, loc: int, w: int, srcs: tuple[int, ...], addr: int) -> None:

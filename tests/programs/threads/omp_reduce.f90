@@ -1,5 +1,5 @@
 ! OpenMP parallel do with reduction(+:s) in Fortran: s = sum_i w_i * sin(a * x_i), x_i = i/10.
-! Marked through the revad module (examples/revad.f90, compiled with this file).
+! Marked through the revad module (shipped next to revad.h, compiled with this file).
 program omp_reduce
   use omp_lib
   use revad

@@ -10,6 +10,7 @@
 #include "revad.h"
 
 static volatile double g;
+static volatile int taken; /* signals the waiter has taken (standard signals do not queue) */
 static sigset_t set;
 
 static void *waiter(void *arg)
@@ -20,6 +21,7 @@ static void *waiter(void *arg)
         if (sigwait(&set, &sig) || sig != SIGUSR1)
             abort();
         g = 2.0 * g;
+        __atomic_add_fetch(&taken, 1, __ATOMIC_SEQ_CST);
     }
     struct timespec ts = {0, 1000000};
     siginfo_t si;
@@ -39,7 +41,7 @@ int main(int argc, char **argv)
     pthread_create(&th, 0, waiter, 0);
     for (int i = 0; i < 3; i++) {
         pthread_kill(th, SIGUSR1);
-        for (int k = 0; k < 100; k++)
+        while (__atomic_load_n(&taken, __ATOMIC_SEQ_CST) <= i)
             sched_yield(); /* let it take this one before the next is sent */
     }
     void *r;

@@ -9,7 +9,7 @@ int main(void)
     double x = 1.0, s = 0.0;
     REVAD_INPUT(x);
     for (int k = 0; k < 5; k++) {
-        for (long i = 0; i < 400000; i++)
+        for (long i = 0; i < 1600000; i++)
             s = s * 0.999999 + x;
         fprintf(stderr, "line %d from the program\n", k);
         printf("out %d\n", k);
