@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from buildcache import CACHE, PROGRAMS, build, have, run_native
+from buildcache import CACHE, INCLUDE, PROGRAMS, build, have, run_native
 from fdcheck import (
     assert_jacobian_close,
     fd_jacobian,
@@ -36,7 +36,6 @@ except ImportError:  # pragma: no cover - the package is installed with pip inst
     Emulator = None
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 STRESS = PROGRAMS / "stress"
 
 pytestmark = pytest.mark.skipif(Emulator is None, reason="revad_emu is not importable")
@@ -184,9 +183,9 @@ def binary(name: str, variant: str) -> Path:
     if prog.language == "fortran":
         moddir = CACHE / "fortran-modules"
         moddir.mkdir(parents=True, exist_ok=True)
-        return build(EXAMPLES / "revad.f90", (*flags, f"-J{moddir}"), static=static,
+        return build(INCLUDE / "revad.f90", (*flags, f"-J{moddir}"), static=static,
                      extra_sources=(str(STRESS / prog.source),
-                                    str(EXAMPLES / "revad_fortran.c")))
+                                    str(INCLUDE / "revad_fortran.c")))
     return build(STRESS / prog.source, flags, static=static)
 
 
