@@ -36,7 +36,6 @@ except ImportError:  # pragma: no cover - the package is installed with pip inst
     Emulator = None
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 STRESS = PROGRAMS / "stress"
 
 pytestmark = pytest.mark.skipif(Emulator is None, reason="revad_emu is not importable")
