@@ -175,6 +175,29 @@ def test_broken_tape_file(capsys, tmp_path, tape_file, kind):
     assert str(path) in line and CORRUPTIONS[kind] in line, line
 
 
+def test_op_names_cannot_overflow_the_registry(tmp_path, tape_file, monkeypatch):
+    """A tape naming more new operations than 16-bit codes leave is refused before any of
+    its names enter the process-wide registry (later recordings still need codes)."""
+    import revad_emu.tape as tape_mod
+
+    a = arrays_of(tape_file)
+    n = len(a["op"])
+    op = (np.arange(n) % 10 + 2).astype(np.uint16)
+    op[0] = 0
+    path = write_npz(tmp_path / "ops.npz", {**with_header(
+        a, ops=["passive", "input", *(f"new op {i}" for i in range(10))]), "op": op})
+    full = ["passive", "input", *(f"old op {i}" for i in range(0x10000 - 7))]
+    monkeypatch.setattr(tape_mod, "OPS", full)
+    monkeypatch.setattr(tape_mod, "_OP_INDEX", {s: i for i, s in enumerate(full)})
+    with pytest.raises(TapeError, match="overflow"):
+        Tape.load(path)
+    assert len(tape_mod.OPS) == 0x10000 - 5  # nothing registered
+    monkeypatch.setattr(tape_mod, "OPS", full[:100])
+    monkeypatch.setattr(tape_mod, "_OP_INDEX", {s: i for i, s in enumerate(full[:100])})
+    t = Tape.load(path)
+    assert t.op_names([1, 2, 9]) == ["new op 1", "new op 2", "new op 9"]
+
+
 def test_good_tape_still_loads_and_sweeps(capsys, tape_file, arith):
     t = Tape.load(tape_file)
     J = sweep.jacobian(t)

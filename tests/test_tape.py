@@ -95,7 +95,7 @@ def test_load_remaps_op_codes(tmp_path, monkeypatch) -> None:
     path = tmp_path / "t.npz"
     t.save(path)
     names = t.op_names()
-    fresh = ["passive", "input", "something else"]
+    fresh = ["passive", "input", *(f"something else {i}" for i in range(1000))]
     import revad_emu.tape as tape_mod
     monkeypatch.setattr(tape_mod, "OPS", fresh)
     monkeypatch.setattr(tape_mod, "_OP_INDEX", {s: i for i, s in enumerate(fresh)})

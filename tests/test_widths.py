@@ -156,3 +156,16 @@ def test_copies_before_the_first_read(t, opt):
     assert rec.exit_code == 0 and float(rec.stdout) == 1.25**2 + 1.25
     assert rec.warnings == [], rec.warnings
     np.testing.assert_array_equal(rec.jacobian(), [[2 * 1.25 + 1]])
+
+
+@pytest.mark.parametrize("opt", [("-O3", "-Og"), ("-O2",), ("-O0",)], ids=["Og", "O2", "O0"])
+@pytest.mark.parametrize("t,defs", [("double", ()), ("float", ("-DT_IS_FLOAT",))],
+                         ids=["double", "float"])
+@pytest.mark.parametrize("a,b", [(3.14, -1.0), (-0.5, 2.0)], ids=["pos-neg", "neg-pos"])
+def test_copysign_masks_decide_the_width(opt, t, defs, a, b):
+    exe = build("widths/dg_copysign.c", (*opt, f"-DT={t}", *defs))
+    rec = Emulator(str(exe), argv=[repr(a), repr(b)]).record()
+    assert rec.exit_code == 0 and rec.warnings == [], rec.warnings
+    assert [v for _, v in rec.inputs] == pytest.approx([a, b])
+    np.testing.assert_array_equal(rec.jacobian(),
+                                  [[math.copysign(1, a) * math.copysign(1, b), 0.0]])

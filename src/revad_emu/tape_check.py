@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.lib import format as npformat
 
+from revad_emu import tape as tape_mod
 from revad_emu.errors import TapeError
 from revad_emu.tape import Tape, op_code
 
@@ -315,11 +316,13 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
                          f"names {len(ops)} operations")
     op = op.astype(np.intp, copy=False)
     remap = np.zeros(len(ops), np.uint16)
-    try:
-        for c in np.flatnonzero(np.bincount(op, minlength=len(ops))).tolist():
-            remap[c] = op_code(ops[c])
-    except ValueError as e:
-        raise _bad(name, f"op names: {e}") from None
+    used = np.flatnonzero(np.bincount(op, minlength=len(ops))).tolist()
+    new = {ops[c] for c in used} - set(tape_mod.OPS)
+    if len(tape_mod.OPS) + len(new) > 0x10000:  # refuse before registering any of them
+        raise _bad(name, f"op.npy: {len(new)} new operation names would overflow this "
+                         "process's 16-bit operation codes")
+    for c in used:  # only the names the tape uses enter the process-wide registry
+        remap[c] = op_code(ops[c])
     for field, marks in (("inputs", inputs), ("outputs", outputs)):
         for i, (_label, node) in enumerate(marks):
             if not 0 <= node < n:

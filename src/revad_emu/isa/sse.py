@@ -786,13 +786,14 @@ def logic(kind: str, w: int | None):
                 if rec.sizeless:
                     # a size-less mark not read yet: the mask decides (8 if it is a double
                     # sign mask; else two float lanes)
-                    k = rec.sizeless_start(dloc + half) or rec.sizeless_start(sl + half)
+                    first = rec.sizeless_start(dloc + half)
+                    k = first or rec.sizeless_start(sl + half)
                     if k:
                         kw = rec.width[k]
-                        mask = rb if rec.sizeless_start(dloc + half) else ra
+                        mask = rb if first else ra
                         m8 = int.from_bytes(mask[half:half + 8], "little")
-                        out += [8] if kw == 8 or (kw == 0 and _classify(kind, True, m8, 8))\
-                            else [4, 4]
+                        out += [8] if kw == 8 or (kw == 0 and _classify(
+                            kind, bool(first), m8, 8)) else [4, 4]
                         continue
                 if w is not None:
                     out += [w] * (8 // w)
