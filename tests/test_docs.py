@@ -148,3 +148,20 @@ def test_notebook_runs_headless(name, monkeypatch):
     html = [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code"
             for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
     assert any("<table>" in h for h in html), "no rich table was displayed"
+
+
+@pytest.mark.slow
+def test_functions_notebook_runs_headless(monkeypatch):
+    """examples/functions.ipynb (issue 12's notebook) runs top to bottom, and its gradient
+    matches the analytic one it prints a check of."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    monkeypatch.setenv("PYTHONPATH", env()["PYTHONPATH"])
+    nb = nbformat.read(EXAMPLES / "functions.ipynb", as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(EXAMPLES)}})
+    client.execute()
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    assert "True\n" in text  # np.allclose(grad, x - 0.3 sin(3x))
