@@ -451,3 +451,13 @@ def test_cli_usage_errors(capsys, hello, args, words):
     code, line = run_main(capsys, *args, str(hello))
     assert code == 2 and words in line, line
     assert "hello" not in capsys.readouterr().out
+
+
+def test_stdin_from_an_endless_device_is_bounded(capsys, hello, monkeypatch):
+    """`--stdin /dev/zero` used to read for ever; a device or pipe is read up to a limit."""
+    from revad_emu import cli
+
+    monkeypatch.setattr(cli, "STDIN_STREAM_LIMIT", 1 << 20)
+    code, line = run_main(capsys, "--stdin", "/dev/zero", str(hello))
+    assert code == 2 and "--stdin /dev/zero" in line and "not a regular file" in line
+    assert cli._read_stdin_file("/dev/null") == b""  # a device that ends is fine

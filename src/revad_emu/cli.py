@@ -241,11 +241,7 @@ def _run(args) -> int:
 
     stdin = None
     if args.stdin:
-        try:
-            with open(args.stdin, "rb") as f:
-                stdin = f.read()
-        except OSError as e:
-            raise UsageError(f"--stdin {args.stdin}: {e.strerror}") from None
+        stdin = _read_stdin_file(args.stdin)
     emu = Emulator(args.prog, args.args, dict(os.environ), stdin=stdin,
                    allow_write=args.allow_write,
                    allow_read=args.allow_read or ([] if args.no_read else None),
@@ -296,6 +292,29 @@ def _run(args) -> int:
     if res.exit_code < 0:
         return 128 - res.exit_code
     return res.exit_code
+
+
+# The guest's standard input is held in memory whole; a device or pipe (/dev/zero, a FIFO)
+# may never end, so from those at most this much is taken.
+STDIN_STREAM_LIMIT = 256 << 20
+
+
+def _read_stdin_file(path: str) -> bytes:
+    """The bytes of `--stdin FILE`: a regular file whole; a device or pipe up to
+    STDIN_STREAM_LIMIT (more is a usage error rather than unbounded host memory)."""
+    import stat
+
+    try:
+        with open(path, "rb") as f:
+            if stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return f.read()
+            data = f.read(STDIN_STREAM_LIMIT + 1)
+    except OSError as e:
+        raise UsageError(f"--stdin {path}: {e.strerror}") from None
+    if len(data) > STDIN_STREAM_LIMIT:
+        raise UsageError(f"--stdin {path}: not a regular file and longer than "
+                         f"{STDIN_STREAM_LIMIT >> 20} MiB (an endless device?)")
+    return data
 
 
 def _report(args, rec, crashed: bool = False) -> None:
