@@ -18,7 +18,6 @@ about as many instructions inside Unicorn) and µs per taped lane in each build.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,20 +25,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from buildcache import build  # noqa: E402
+from buildcache import best_native, build  # noqa: E402
 from revad_emu import Emulator  # noqa: E402
 from revad_emu import machine as machine_mod  # noqa: E402
 
 FLAGS = {"sse": ("-O3",), "v3": ("-O3", "-march=x86-64-v3")}
-
-
-def native(exe: Path, args: list[str]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run([str(exe), *args], check=True, capture_output=True)
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 class _Spy:
@@ -60,7 +50,7 @@ class _Spy:
 
 
 def measure(exe: Path, args: list[str]) -> dict:
-    out = {"native": native(exe, args)}
+    out = {"native": best_native(exe, args)}
     with _Spy() as spy:
         t = time.perf_counter()
         Emulator(exe, args).run()

@@ -11,7 +11,6 @@ speed-up. Native times come from the same binaries.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,18 +18,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from buildcache import build  # noqa: E402
+from buildcache import best_native, build  # noqa: E402
 from revad_emu import Emulator  # noqa: E402
 from revad_emu.mathcalls import MathCalls  # noqa: E402
-
-
-def native(exe: Path, args: list[str]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        subprocess.run([str(exe), *args], check=True, capture_output=True)
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def _best(fn, repeat: int = 3) -> float:
@@ -57,8 +47,8 @@ def main() -> int:
     args = ["0.3", str(n)]
     plain = build(HERE / "programs" / "scalar_loop.c", ("-O2",), static=True)
     with_sin = build(HERE / "programs" / "scalar_loop_sin.c", ("-O2",), static=True)
-    nat_plain, nat_sin = native(plain, [args[0], str(n * 100)]), native(with_sin,
-                                                                       [args[0], str(n * 100)])
+    nat_args = [args[0], str(n * 100)]
+    nat_plain, nat_sin = best_native(plain, nat_args), best_native(with_sin, nat_args)
     t_plain, _ = record(plain, args)
     t_sin, rec = record(with_sin, args)
     calls = n

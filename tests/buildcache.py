@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,17 @@ def build(source: str | Path, flags: tuple[str, ...] | list[str] = ("-O2",), *,
         raise RuntimeError(f"compile failed: {' '.join(cmd)}\n{res.stderr}")
     os.replace(tmp, out)
     return out
+
+
+def best_native(binary: Path, argv: list[str] | tuple[str, ...] = (), repeat: int = 3) -> float:
+    """Best wall time of `repeat` native runs (for the benchmarks' ratios); a failing run
+    raises CalledProcessError."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([str(binary), *argv], check=True, capture_output=True)
+        best = min(best, time.perf_counter() - t)
+    return best
 
 
 def run_native(binary: Path, argv: list[str] | tuple[str, ...] = (), stdin: bytes = b"",

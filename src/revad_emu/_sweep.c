@@ -62,6 +62,12 @@ static void release(Py_buffer *P, Py_buffer *D, Py_buffer *X)
     PyBuffer_Release(X);
 }
 
+/* Row of node i in X (k values), or NULL for a node below the window (see the top). */
+static inline double *row(double *X, int64_t i, Py_ssize_t lo, Py_ssize_t k)
+{
+    return i >= lo ? X + (i - (lo - 1)) * k : NULL;
+}
+
 /* reverse(parents, partials, A, lo, hi, k): adjoints of nodes hi down to lo+1 flow to their
  * parents; A is updated in place. */
 static PyObject *sweep_reverse(PyObject *self, PyObject *args)
@@ -73,14 +79,11 @@ static PyObject *sweep_reverse(PyObject *self, PyObject *args)
     const int64_t *par = P.buf;
     const double *d = D.buf;
     double *A = X.buf;
-    const int64_t base = lo - 1;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t node = hi; node > lo; node--) {
         const int64_t i1 = par[2 * node], i2 = par[2 * node + 1];
         const double d1 = d[2 * node], d2 = d[2 * node + 1];
-        double *a = A + (node - base) * k;
-        double *a1 = i1 >= lo ? A + (i1 - base) * k : NULL;
-        double *a2 = i2 >= lo ? A + (i2 - base) * k : NULL;
+        double *a = row(A, node, lo, k), *a1 = row(A, i1, lo, k), *a2 = row(A, i2, lo, k);
         for (Py_ssize_t s = 0; s < k; s++) {
             const double ak = a[s];
             if (ak != 0.0) { /* zero convention; NaN != 0 so NaN propagates */
@@ -107,14 +110,12 @@ static PyObject *sweep_forward(PyObject *self, PyObject *args)
     const int64_t *par = P.buf;
     const double *d = D.buf;
     double *T = X.buf;
-    const int64_t base = lo - 1;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t node = lo + 1; node <= hi; node++) {
         const int64_t i1 = par[2 * node], i2 = par[2 * node + 1];
         const double d1 = d[2 * node], d2 = d[2 * node + 1];
-        double *t = T + (node - base) * k;
-        const double *t1 = i1 >= lo ? T + (i1 - base) * k : NULL;
-        const double *t2 = i2 >= lo ? T + (i2 - base) * k : NULL;
+        double *t = row(T, node, lo, k);
+        const double *t1 = row(T, i1, lo, k), *t2 = row(T, i2, lo, k);
         for (Py_ssize_t s = 0; s < k; s++) {
             double acc = t[s];
             if (t1 && t1[s] != 0.0) /* zero convention */
