@@ -42,6 +42,11 @@ typedef struct {
     uint64_t cap; /* power of two */
     uint64_t live; /* occupied slots, registers included */
     uint64_t filled; /* occupied + tombstones in t */
+    /* Memory slots (in t) and bounds of their keys: every occupied key of t lies in
+     * [klo, khi]. The bounds only widen while mem_live > 0 and start afresh at the next
+     * insertion once it is 0, so a look-up outside them is a miss without hashing (the
+     * common case of passive code: its stores and loads are nowhere near the active data). */
+    uint64_t mem_live, klo, khi;
     Slot regs[NREGK]; /* key != 0: occupied */
 } SMap;
 
@@ -57,7 +62,8 @@ static int sm_init(SMap *m, uint64_t cap)
     if (!m->t)
         return -1;
     m->cap = cap;
-    m->live = m->filled = 0;
+    m->live = m->filled = m->mem_live = 0;
+    m->klo = m->khi = 0;
     return 0;
 }
 
@@ -69,6 +75,8 @@ static inline Slot *sm_find(const SMap *m, uint64_t k)
         const Slot *r = &m->regs[k - REGK0];
         return r->key ? (Slot *)r : NULL;
     }
+    if (k < m->klo || k > m->khi || !m->mem_live)
+        return NULL;
     uint64_t key = k + 2, mask = m->cap - 1, i = mix64(k) & mask;
     for (;;) {
         Slot *s = &m->t[i];
@@ -139,6 +147,13 @@ static Slot *sm_insert(SMap *m, uint64_t k)
             s->key = key;
             memset(s->e, 0, sizeof s->e);
             m->live++;
+            if (!m->mem_live++) {
+                m->klo = m->khi = k;
+            } else if (k < m->klo) {
+                m->klo = k;
+            } else if (k > m->khi) {
+                m->khi = k;
+            }
             return s;
         }
         if (s->key == K_TOMB && !tomb)
@@ -155,6 +170,7 @@ static inline void sm_remove(SMap *m, Slot *s)
         return;
     }
     s->key = K_TOMB;
+    m->mem_live--;
     if (!m->live && m->filled > 64) { /* empty again: drop the tombstones */
         memset(m->t, 0, m->cap * sizeof(Slot));
         m->filled = 0;
@@ -269,7 +285,9 @@ static int sh_put(SMap *m, uint64_t loc, int64_t n, const int64_t *ents)
             Slot *s = sm_insert(m, a >> 3);
             if (!s)
                 return -1;
-            memcpy(s->e + o, ents + i, (size_t)c * sizeof(int64_t));
+            int64_t *dst = s->e + o; /* a plain loop: memcpy became a slow `rep movsq` */
+            for (int64_t j = 0; j < c; j++)
+                dst[j] = ents[i + j];
         }
         i += c;
     }
@@ -388,6 +406,15 @@ static int sh_set_node(SMap *m, uint64_t loc, int w, int64_t node)
 {
     if (node == 0) {
         sh_clear(m, loc, (uint64_t)w);
+        return 0;
+    }
+    int o = (int)(loc & 7);
+    if (o + w <= 8) { /* within one slot: what sh_put does, without the buffer */
+        Slot *s = sm_insert(m, loc >> 3);
+        if (!s)
+            return -1;
+        for (int k = 0; k < w; k++)
+            s->e[o + k] = (node << 4) + k;
         return 0;
     }
     int64_t ents[16];
@@ -1140,6 +1167,9 @@ typedef struct {
     double vals[2];
 } CCall;
 
+#define DC_SIZE 4096 /* descriptor cache entries, a power of two */
+#define DC_SLOT(a) ((((a) >> 12) ^ (a)) & (DC_SIZE - 1))
+
 typedef struct {
     PyObject_HEAD void *uc;
     reg_read_fn rr;
@@ -1158,6 +1188,13 @@ typedef struct {
     CCall cc;
     PyObject *py_math_finish; /* finish(fn, w, addr, ret, rsp, nodes, values) in Python */
     unsigned long long n_calls;
+    /* Direct-mapped cache in front of `descs` (hits only; an entry is dropped whenever its
+     * address gets a new descriptor, all of them when the descriptors are cleared): the hot
+     * loop's instructions find theirs with one compare instead of a hash probe. */
+    struct {
+        uint64_t addr;
+        const Desc *d;
+    } dc[DC_SIZE];
 } HotObject;
 
 static PyTypeObject HotType;
@@ -1666,7 +1703,14 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
             return;
     }
     if (!h->py_pending) {
-        const Desc *d = dm_get(&h->descs, addr);
+        const Desc *d;
+        uint64_t slot = DC_SLOT(addr);
+        if (h->dc[slot].d && h->dc[slot].addr == addr) {
+            d = h->dc[slot].d;
+        } else if ((d = dm_get(&h->descs, addr))) {
+            h->dc[slot].addr = addr;
+            h->dc[slot].d = d;
+        }
         if (d) {
             int ok;
             switch (d->kind) {
@@ -1893,6 +1937,8 @@ static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
     } else {
         goto bad;
     }
+    if (self->dc[DC_SLOT(addr)].addr == addr)
+        self->dc[DC_SLOT(addr)].d = NULL; /* dm_set frees the descriptor it replaces */
     if (dm_set(&self->descs, addr, d) < 0) {
         free(d);
         return PyErr_NoMemory();
@@ -1958,6 +2004,7 @@ static PyObject *Hot_set_target(HotObject *self, PyObject *args)
 
 static PyObject *Hot_clear_descs(HotObject *self, PyObject *unused)
 {
+    memset(self->dc, 0, sizeof self->dc);
     dm_free(&self->descs);
     Py_RETURN_NONE;
 }
