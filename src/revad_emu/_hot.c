@@ -296,9 +296,38 @@ static int sh_put(SMap *m, uint64_t loc, int64_t n, const int64_t *ents)
 
 static int sh_copy_big(SMap *m, uint64_t src, uint64_t dst, int64_t n);
 
+/* sh_copy of 8-byte aligned, non-overlapping ranges (register-to-register moves, aligned
+ * spills and reloads): whole slots move as they are. A stored slot always holds a non-zero
+ * entry (every writer removes a slot it empties), so copying one is what sh_put of its
+ * entries does, and a missing one clears the destination slot. */
+static int sh_copy_slots(SMap *m, uint64_t src, uint64_t dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 8) {
+        const Slot *s = sm_find(m, (src + (uint64_t)i) >> 3);
+        if (s) {
+            int64_t e[8];
+            for (int k = 0; k < 8; k++) /* before sm_insert: it may rehash the table */
+                e[k] = s->e[k];
+            Slot *d = sm_insert(m, (dst + (uint64_t)i) >> 3);
+            if (!d)
+                return -1;
+            for (int k = 0; k < 8; k++)
+                d->e[k] = e[k];
+        } else {
+            Slot *d = sm_find(m, (dst + (uint64_t)i) >> 3);
+            if (d)
+                sm_remove(m, d);
+        }
+    }
+    return 0;
+}
+
 static int sh_copy(SMap *m, uint64_t src, uint64_t dst, int64_t n)
 {
     int64_t buf[64];
+    if (!((src | dst | (uint64_t)n) & 7) && n <= 64 &&
+        (dst + (uint64_t)n <= src || src + (uint64_t)n <= dst))
+        return sh_copy_slots(m, src, dst, n);
     if (n > 64)
         return sh_copy_big(m, src, dst, n);
     if (sh_get(m, src, n, buf))
@@ -366,7 +395,7 @@ static int sh_any(const SMap *m, uint64_t loc, int64_t n)
 }
 
 /* Node whose whole value (width bytes) sits at loc; 0 passive, -1 partial/taint. */
-static int64_t sh_node_at(const SMap *m, uint64_t loc, int w)
+static inline int64_t sh_node_at(const SMap *m, uint64_t loc, int w)
 {
     if (!m->live)
         return 0;
@@ -1235,6 +1264,10 @@ static int run_move(HotObject *h, const Desc *d)
     for (int i = 0; i < d->nops; i++)
         if (d->ops[i].kind)
             loc[i] = loc_eval(h, &d->ops[i]);
+    if (d->npieces == 1 && d->pieces[0].src >= 0) { /* one piece: a copy (moves.mover's h1) */
+        const Piece *pc = &d->pieces[0];
+        return sh_copy(m, loc[pc->src] + pc->soff, loc[0] + pc->doff, pc->n) >= 0;
+    }
     int64_t buf[MAXPIECES * 32];
     int any[MAXPIECES];
     int64_t off = 0;
@@ -1358,7 +1391,9 @@ static int run_bin(HotObject *h, const Desc *d, uint64_t addr)
         return 0;
     uint8_t ra[16], rb[16];
     h->rr(h->uc, h->xmm_ids[d->di], ra);
-    if (read_src(h, d, sl, rb, (uint64_t)w * lanes))
+    if (sl == dloc) /* mulsd xmm0, xmm0 */
+        memcpy(rb, ra, sizeof rb);
+    else if (read_src(h, d, sl, rb, (uint64_t)w * lanes))
         return 1; /* unreadable: the instruction faults */
     double av[4], bv[4], rv[4];
     int step[4];
@@ -1680,6 +1715,17 @@ static void call_python(HotObject *h, uint64_t addr, uint32_t size)
         Py_DECREF(r);
     }
     PyGILState_Release(g);
+}
+
+/* A code hook that does nothing: benchmarks/bench_record.py registers it over a plain run
+ * to measure what Unicorn's per-instruction hook dispatch alone costs (the floor under any
+ * recorder that hooks every instruction). */
+static void noop_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    (void)uc;
+    (void)addr;
+    (void)size;
+    (void)ud;
 }
 
 /* The Unicorn code hook (UC_HOOK_CODE callback). */
@@ -2488,7 +2534,8 @@ PyMODINIT_FUNC PyInit__hot(void)
         return NULL;
     for (int i = 0; i < M_COUNT; i++)
         PyTuple_SET_ITEM(names, i, PyUnicode_FromString(math_names[i]));
-    if (PyModule_AddObject(m, "MATH_RULES", names) < 0)
+    if (PyModule_AddObject(m, "MATH_RULES", names) < 0 ||
+        PyModule_AddObject(m, "NOOP_HOOK", PyLong_FromVoidPtr((void *)noop_hook)) < 0)
         return NULL;
     Py_INCREF(&ShadowType);
     Py_INCREF(&TapeType);
