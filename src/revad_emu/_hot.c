@@ -56,6 +56,14 @@ static inline uint64_t mix64(uint64_t k)
     return k ^ (k >> 31);
 }
 
+/* Home slot of shadow key k (an 8-byte word): the eight words of one 64-byte line are
+ * hashed together and sit side by side, so arrays walked in order (stencils, memcpy) touch
+ * neighbouring slots instead of a random slot per word. */
+static inline uint64_t sm_home(uint64_t k, uint64_t mask)
+{
+    return ((mix64(k >> 3) << 3) | (k & 7)) & mask;
+}
+
 static int sm_init(SMap *m, uint64_t cap)
 {
     m->t = (Slot *)calloc(cap, sizeof(Slot));
@@ -77,7 +85,7 @@ static inline Slot *sm_find(const SMap *m, uint64_t k)
     }
     if (k < m->klo || k > m->khi || !m->mem_live)
         return NULL;
-    uint64_t key = k + 2, mask = m->cap - 1, i = mix64(k) & mask;
+    uint64_t key = k + 2, mask = m->cap - 1, i = sm_home(k, mask);
     for (;;) {
         Slot *s = &m->t[i];
         if (s->key == key)
@@ -98,7 +106,7 @@ static int sm_rehash(SMap *m, uint64_t cap)
     uint64_t mask = cap - 1;
     for (uint64_t j = 0; j < oldcap; j++) {
         if (old[j].key > K_TOMB) {
-            uint64_t i = mix64(old[j].key - 2) & mask;
+            uint64_t i = sm_home(old[j].key - 2, mask);
             while (t[i].key != K_EMPTY)
                 i = (i + 1) & mask;
             t[i] = old[j];
@@ -133,7 +141,7 @@ static Slot *sm_insert(SMap *m, uint64_t k)
         if (sm_rehash(m, cap) < 0)
             return NULL;
     }
-    uint64_t key = k + 2, mask = m->cap - 1, i = mix64(k) & mask;
+    uint64_t key = k + 2, mask = m->cap - 1, i = sm_home(k, mask);
     Slot *tomb = NULL;
     for (;;) {
         Slot *s = &m->t[i];
