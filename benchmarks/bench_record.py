@@ -43,9 +43,12 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
 
 from buildcache import build, run_native  # noqa: E402
 from revad_emu import Emulator, sweep  # noqa: E402
+from revad_emu.machine import Machine  # noqa: E402
 
 US_PER_NODE_TARGET = 2.0        # (a): recording cost per taped operation
 PASSIVE_TARGET = 1.5            # (d): record ÷ plain run on code with no active operand
+US_PER_OP_TARGET_15 = 0.1       # (a), issue 15: steady-state µs per taped scalar operation
+US_PER_LANE_TARGET_15 = 0.05    # (b), issue 15: µs per lane of packed operations
 SWEEP_TARGET = 10e6             # (b): nodes/s of the reverse sweep
 X0 = 0.3                        # the input of (a) and (c)
 RTOL = 1e-5                     # gradient vs finite difference
@@ -100,6 +103,30 @@ def native_best(exe: Path, argv: list[str], repeat: int = 3) -> float:
     return best
 
 
+class EmulationCPU:
+    """Thread CPU seconds spent inside `Machine.run` (the emulation, hooks included; not
+    loading, not turning the tape into numpy arrays): the steady-state recording cost, and
+    the figure other processes on a loaded machine disturb least."""
+
+    def __enter__(self):
+        self.seconds = 0.0
+        self._run = run = Machine.run
+        outer = self
+
+        def timed_run(machine, *a, **k):
+            c0 = time.thread_time()
+            try:
+                return run(machine, *a, **k)
+            finally:
+                outer.seconds += time.thread_time() - c0
+
+        Machine.run = timed_run
+        return self
+
+    def __exit__(self, *exc) -> None:
+        Machine.run = self._run
+
+
 def measure(name: str, exe: Path, argv: list[str], iterations: int, ops: str):
     """Native, run() and record() figures of one program; returns (row, recording)."""
     print(f"[{name}] native x3 ...", flush=True)
@@ -111,7 +138,8 @@ def measure(name: str, exe: Path, argv: list[str], iterations: int, ops: str):
     t_run, c_run = time.perf_counter() - t0, time.process_time() - c0
     print(f"[{name}] record() ...", flush=True)
     t0, c0 = time.perf_counter(), time.process_time()
-    rec = Emulator(exe, argv).record()
+    with EmulationCPU() as emu_cpu:
+        rec = Emulator(exe, argv).record()
     t_rec_wall, c_rec = time.perf_counter() - t0, time.process_time() - c0
     st = rec.stats
     nodes, t_rec = st["tape_nodes"], st["record_seconds"]
@@ -123,6 +151,8 @@ def measure(name: str, exe: Path, argv: list[str], iterations: int, ops: str):
         "tape_nodes": nodes, "tape_len": len(rec.tape), "warnings": st["warnings"],
         "us_per_node": t_rec / nodes * 1e6 if nodes else None,
         "us_per_node_cpu": c_rec / nodes * 1e6 if nodes else None,
+        "record_emulation_cpu_s": emu_cpu.seconds,
+        "us_per_node_emulation_cpu": emu_cpu.seconds / nodes * 1e6 if nodes else None,
         "us_per_instruction_recording": t_rec / st["instructions"] * 1e6,
         "nodes_per_s": nodes / t_rec if t_rec else None,
         "record_over_native": t_rec / t_nat, "run_over_native": t_run / t_nat,
@@ -240,16 +270,18 @@ def profile_record(exe: Path, argv: list[str], top: int = 15) -> str:
 
 def print_table(rows: list[dict]) -> None:
     print(f"\n{'program':<22}{'iters':>9}{'native s':>10}{'run s':>9}{'record s':>10}"
-          f"{'cpu s':>9}{'instr':>12}{'nodes':>11}{'µs/node':>9}{'cpu µs/n':>9}{'µs/ins':>8}"
+          f"{'cpu s':>9}{'instr':>12}{'nodes':>11}{'µs/node':>9}{'cpu µs/n':>9}{'emu µs/n':>9}"
+          f"{'µs/ins':>8}"
           f"{'nodes/s':>11}"
           f"{'rec/nat':>9}{'run/nat':>9}  out")
     for r in rows:
         upn = f"{r['us_per_node']:.2f}" if r["us_per_node"] else "-"
         upc = f"{r['us_per_node_cpu']:.2f}" if r["us_per_node_cpu"] else "-"
+        upe = f"{r['us_per_node_emulation_cpu']:.3f}" if r["us_per_node_emulation_cpu"] else "-"
         nps = f"{r['nodes_per_s']:,.0f}" if r["nodes_per_s"] else "-"
         print(f"{r['program']:<22}{r['iterations']:>9,}{r['native_s']:>10.4f}{r['run_s']:>9.2f}"
               f"{r['record_s']:>10.2f}{r['record_cpu_s']:>9.2f}{r['record_instructions']:>12,}"
-              f"{r['tape_nodes']:>11,}{upn:>9}{upc:>9}"
+              f"{r['tape_nodes']:>11,}{upn:>9}{upc:>9}{upe:>9}"
               f"{r['us_per_instruction_recording']:>8.2f}{nps:>11}"
               f"{r['record_over_native']:>9,.0f}{r['run_over_native']:>9,.0f}"
               f"  {'same' if r['same_output'] else 'DIFF'}")
@@ -359,8 +391,18 @@ def main(argv: list[str] | None = None) -> int:
     if a:
         upn = a[0]["us_per_node"]
         upc = a[0]["us_per_node_cpu"]
+        upe = a[0]["us_per_node_emulation_cpu"]
         print(f"\n(a) recording: {upn:.2f} µs per taped operation wall, {upc:.2f} µs CPU "
               f"(target <= {US_PER_NODE_TARGET}) {'ok' if upn <= US_PER_NODE_TARGET else 'SLOW'}")
+        print(f"(a) steady state (CPU inside the emulation): {upe:.3f} µs per taped operation; "
+              f"issue 15 target <= {US_PER_OP_TARGET_15} "
+              f"{'ok' if upe <= US_PER_OP_TARGET_15 else 'SLOW'}")
+    b = [r for r in rows if r["program"].startswith("b ")]
+    if b:
+        upe = b[0]["us_per_node_emulation_cpu"]
+        print(f"(b) packed SSE2 (one node per lane), CPU inside the emulation: {upe:.3f} µs per "
+              f"lane; issue 15 target <= {US_PER_LANE_TARGET_15} "
+              f"{'ok' if upe <= US_PER_LANE_TARGET_15 else 'SLOW'}")
     if "passive_d" in out:
         pd = out["passive_d"]
         print(f"\n(d) passive code, {pd['plain']['instructions']:,} instructions, "
