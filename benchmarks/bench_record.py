@@ -10,6 +10,10 @@
 (c) scalar_loop_sin.c: (a) with a libm sin() in the loop body; the call is intercepted (one
     node, sin's body runs untraced). It runs N/10 iterations by default (--n-sin to change);
     benchmarks/bench_libm.py isolates the per-call cost.
+(d) passive_loop.c at -O2: x is marked, then a 1,000-cell relaxation runs 1,000 sweeps on
+    values that never depend on x (15 M instructions, none active), and y = x * a[n/2] at the
+    end. Prints record ÷ plain run (target <= 1.5, issue 15) and, as the floor under any
+    recorder that hooks every instruction, a plain run under an empty C code hook ÷ plain.
 
 For each: native wall time (subprocess, best of 3), plain emulation (`run()`), recording
 (`record()`), taped nodes, µs per taped node, slowdowns and nodes/s. Gradients are checked
@@ -39,9 +43,13 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
 
 from buildcache import build, run_native  # noqa: E402
 from revad_emu import Emulator  # noqa: E402
-from revad_emu.ad import sweep  # noqa: E402
+from revad_emu.ad import sweep
+from revad_emu.cpu.machine import Machine  # noqa: E402
 
 US_PER_NODE_TARGET = 2.0        # (a): recording cost per taped operation
+PASSIVE_TARGET = 1.5            # (d): record ÷ plain run on code with no active operand
+US_PER_OP_TARGET_15 = 0.1       # (a), issue 15: steady-state µs per taped scalar operation
+US_PER_LANE_TARGET_15 = 0.05    # (b), issue 15: µs per lane of packed operations
 SWEEP_TARGET = 10e6             # (b): nodes/s of the reverse sweep
 X0 = 0.3                        # the input of (a) and (c)
 RTOL = 1e-5                     # gradient vs finite difference
@@ -96,6 +104,30 @@ def native_best(exe: Path, argv: list[str], repeat: int = 3) -> float:
     return best
 
 
+class EmulationCPU:
+    """Thread CPU seconds spent inside `Machine.run` (the emulation, hooks included; not
+    loading, not turning the tape into numpy arrays): the steady-state recording cost, and
+    the figure other processes on a loaded machine disturb least."""
+
+    def __enter__(self):
+        self.seconds = 0.0
+        self._run = run = Machine.run
+        outer = self
+
+        def timed_run(machine, *a, **k):
+            c0 = time.thread_time()
+            try:
+                return run(machine, *a, **k)
+            finally:
+                outer.seconds += time.thread_time() - c0
+
+        Machine.run = timed_run
+        return self
+
+    def __exit__(self, *exc) -> None:
+        Machine.run = self._run
+
+
 def measure(name: str, exe: Path, argv: list[str], iterations: int, ops: str):
     """Native, run() and record() figures of one program; returns (row, recording)."""
     print(f"[{name}] native x3 ...", flush=True)
@@ -107,7 +139,8 @@ def measure(name: str, exe: Path, argv: list[str], iterations: int, ops: str):
     t_run, c_run = time.perf_counter() - t0, time.process_time() - c0
     print(f"[{name}] record() ...", flush=True)
     t0, c0 = time.perf_counter(), time.process_time()
-    rec = Emulator(exe, argv).record()
+    with EmulationCPU() as emu_cpu:
+        rec = Emulator(exe, argv).record()
     t_rec_wall, c_rec = time.perf_counter() - t0, time.process_time() - c0
     st = rec.stats
     nodes, t_rec = st["tape_nodes"], st["record_seconds"]
@@ -119,6 +152,8 @@ def measure(name: str, exe: Path, argv: list[str], iterations: int, ops: str):
         "tape_nodes": nodes, "tape_len": len(rec.tape), "warnings": st["warnings"],
         "us_per_node": t_rec / nodes * 1e6 if nodes else None,
         "us_per_node_cpu": c_rec / nodes * 1e6 if nodes else None,
+        "record_emulation_cpu_s": emu_cpu.seconds,
+        "us_per_node_emulation_cpu": emu_cpu.seconds / nodes * 1e6 if nodes else None,
         "us_per_instruction_recording": t_rec / st["instructions"] * 1e6,
         "nodes_per_s": nodes / t_rec if t_rec else None,
         "record_over_native": t_rec / t_nat, "run_over_native": t_run / t_nat,
@@ -127,6 +162,51 @@ def measure(name: str, exe: Path, argv: list[str], iterations: int, ops: str):
         and res.exit_code == 0 and rec.exit_code == 0,
     }
     return row, rec
+
+
+class _NoopOwner:
+    """The user_data holder `Machine.add_c_code_hook` wants, for `_hot.NOOP_HOOK`."""
+
+    user_data = 0
+
+
+def passive_figures(exe: Path, argv: list[str], repeat: int = 3) -> tuple[dict, object]:
+    """(d): best of `repeat` of a plain run, the same run under an empty compiled code hook
+    over all code, and a recording. Emulation seconds (wall) and the calling thread's CPU
+    seconds for the whole call (what other processes on a loaded machine disturb least)."""
+    from revad_emu.compiled import _hot
+
+    def plain():
+        r = Emulator(exe, argv).run()
+        return r.seconds, r.instructions, r
+
+    def floor():
+        m = Emulator(exe, argv).machine()
+        m.add_c_code_hook(_hot.NOOP_HOOK, _NoopOwner(), 0, 0xFFFF_FFFF_FFFF_FFFF)
+        st = m.run()
+        return st.seconds, st.instructions, None
+
+    def record():
+        rec = Emulator(exe, argv).record()
+        return rec.stats["record_seconds"], rec.stats["instructions"], rec
+
+    out: dict = {}
+    rec = None
+    for label, f in (("plain", plain), ("empty_hook", floor), ("record", record)):
+        best_wall = best_cpu = float("inf")
+        for _ in range(repeat):
+            c0 = time.thread_time()
+            wall, instr, obj = f()
+            best_cpu = min(best_cpu, time.thread_time() - c0)
+            best_wall = min(best_wall, wall)
+        out[label] = {"wall_s": best_wall, "cpu_s": best_cpu, "instructions": instr}
+        if label == "record":
+            rec = obj
+    for label in ("empty_hook", "record"):
+        out[label]["over_plain_wall"] = out[label]["wall_s"] / out["plain"]["wall_s"]
+        out[label]["over_plain_cpu"] = out[label]["cpu_s"] / out["plain"]["cpu_s"]
+    out["tape_nodes"] = rec.stats["tape_nodes"]
+    return out, rec
 
 
 def fd_check(label: str, ad: float, f, x: float, h: float) -> dict:
@@ -191,16 +271,18 @@ def profile_record(exe: Path, argv: list[str], top: int = 15) -> str:
 
 def print_table(rows: list[dict]) -> None:
     print(f"\n{'program':<22}{'iters':>9}{'native s':>10}{'run s':>9}{'record s':>10}"
-          f"{'cpu s':>9}{'instr':>12}{'nodes':>11}{'µs/node':>9}{'cpu µs/n':>9}{'µs/ins':>8}"
+          f"{'cpu s':>9}{'instr':>12}{'nodes':>11}{'µs/node':>9}{'cpu µs/n':>9}{'emu µs/n':>9}"
+          f"{'µs/ins':>8}"
           f"{'nodes/s':>11}"
           f"{'rec/nat':>9}{'run/nat':>9}  out")
     for r in rows:
         upn = f"{r['us_per_node']:.2f}" if r["us_per_node"] else "-"
         upc = f"{r['us_per_node_cpu']:.2f}" if r["us_per_node_cpu"] else "-"
+        upe = f"{r['us_per_node_emulation_cpu']:.3f}" if r["us_per_node_emulation_cpu"] else "-"
         nps = f"{r['nodes_per_s']:,.0f}" if r["nodes_per_s"] else "-"
         print(f"{r['program']:<22}{r['iterations']:>9,}{r['native_s']:>10.4f}{r['run_s']:>9.2f}"
               f"{r['record_s']:>10.2f}{r['record_cpu_s']:>9.2f}{r['record_instructions']:>12,}"
-              f"{r['tape_nodes']:>11,}{upn:>9}{upc:>9}"
+              f"{r['tape_nodes']:>11,}{upn:>9}{upc:>9}{upe:>9}"
               f"{r['us_per_instruction_recording']:>8.2f}{nps:>11}"
               f"{r['record_over_native']:>9,.0f}{r['run_over_native']:>9,.0f}"
               f"  {'same' if r['same_output'] else 'DIFF'}")
@@ -220,7 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-sin", type=int, help="iterations of (c) (default n/10)")
     ap.add_argument("--grid", type=int, help="grid side of (b) (default 64, --quick 32)")
     ap.add_argument("--steps", type=int, help="time steps of (b) (default 50, --quick 20)")
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: a,b,c")
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: a,b,c,d")
+    ap.add_argument("--passive-steps", type=int,
+                    help="sweeps of (d) over its 1,000 cells (default 1000, --quick 200)")
     ap.add_argument("--profile", action="store_true",
                     help="also cProfile small recordings of (a) and (b) (top 15 by tottime)")
     args = ap.parse_args(argv)
@@ -242,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     loop_exe = build(PROGRAMS / "scalar_loop.c", ("-O2",), static=True)
     sin_exe = build(PROGRAMS / "scalar_loop_sin.c", ("-O2",), static=True)
     heat_exe = build(PROGRAMS / "heat2d.c", ("-O3",), static=True)
+    passive_exe = build(PROGRAMS / "passive_loop.c", ("-O2",), static=True)
 
     def scalar_f(exe: Path, iters: int):
         return lambda x: native_value(exe, [repr(x), str(iters)])
@@ -287,13 +372,56 @@ def main(argv: list[str] | None = None) -> int:
         out["warnings_c"] = rec.warnings[:10]
         del rec
 
+    if "d" not in skip:
+        psteps = args.passive_steps or (200 if args.quick else 1000)
+        pargs = [repr(X0), "1000", str(psteps)]
+        print("[d passive_loop -O2] plain, empty hook, record x3 ...", flush=True)
+        pas, rec = passive_figures(passive_exe, pargs)
+        pas["argv"] = pargs
+        out["passive_d"] = pas
+        checks.append(fd_check("(d) dy/dx (passive loop)", float(rec.gradient()[0]),
+                               lambda x: native_value(passive_exe, [repr(x), *pargs[1:]]), X0,
+                               1e-6))
+        if rec.warnings:
+            checks.append({"check": "(d) no warnings", "rel_err": float(len(rec.warnings)),
+                           "pass": False})
+        del rec
+
     print_table(rows)
     a = [r for r in rows if r["program"].startswith("a ")]
     if a:
         upn = a[0]["us_per_node"]
         upc = a[0]["us_per_node_cpu"]
+        upe = a[0]["us_per_node_emulation_cpu"]
         print(f"\n(a) recording: {upn:.2f} µs per taped operation wall, {upc:.2f} µs CPU "
               f"(target <= {US_PER_NODE_TARGET}) {'ok' if upn <= US_PER_NODE_TARGET else 'SLOW'}")
+        print(f"(a) steady state (CPU inside the emulation): {upe:.3f} µs per taped operation; "
+              f"issue 15 target <= {US_PER_OP_TARGET_15} "
+              f"{'ok' if upe <= US_PER_OP_TARGET_15 else 'SLOW'}")
+    b = [r for r in rows if r["program"].startswith("b ")]
+    if b:
+        upe = b[0]["us_per_node_emulation_cpu"]
+        print(f"(b) packed SSE2 (one node per lane), CPU inside the emulation: {upe:.3f} µs per "
+              f"lane; issue 15 target <= {US_PER_LANE_TARGET_15} "
+              f"{'ok' if upe <= US_PER_LANE_TARGET_15 else 'SLOW'}")
+    if "passive_d" in out:
+        pd = out["passive_d"]
+        print(f"\n(d) passive code, {pd['plain']['instructions']:,} instructions, "
+              f"{pd['tape_nodes']} tape nodes (best of 3; wall = emulation only, "
+              f"cpu = the whole call)")
+        print(f"{'':<12}{'wall s':>9}{'cpu s':>9}{'÷ plain wall':>14}{'÷ plain cpu':>13}"
+              f"{'ns/instr cpu':>14}")
+        for label in ("plain", "empty_hook", "record"):
+            r = pd[label]
+            ow = f"{r['over_plain_wall']:.2f}" if "over_plain_wall" in r else ""
+            oc = f"{r['over_plain_cpu']:.2f}" if "over_plain_cpu" in r else ""
+            print(f"{label:<12}{r['wall_s']:>9.3f}{r['cpu_s']:>9.3f}{ow:>14}{oc:>13}"
+                  f"{r['cpu_s'] / r['instructions'] * 1e9:>14.1f}")
+        ratio = pd["record"]["over_plain_cpu"]
+        print(f"(d) record ÷ plain run: {ratio:.2f} (cpu), "
+              f"{pd['record']['over_plain_wall']:.2f} (wall); target <= {PASSIVE_TARGET} "
+              f"{'ok' if ratio <= PASSIVE_TARGET else 'SLOW'}; an empty code hook on every "
+              f"instruction alone costs {pd['empty_hook']['over_plain_cpu']:.2f}x")
     if "sweeps_b" in out:
         sb = out["sweeps_b"]
         print(f"\n(b) sweeps on a {sb['tape_len']:,}-node tape, {sb['levels']:,} depth levels, "

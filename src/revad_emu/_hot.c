@@ -42,6 +42,11 @@ typedef struct {
     uint64_t cap; /* power of two */
     uint64_t live; /* occupied slots, registers included */
     uint64_t filled; /* occupied + tombstones in t */
+    /* Memory slots (in t) and bounds of their keys: every occupied key of t lies in
+     * [klo, khi]. The bounds only widen while mem_live > 0 and start afresh at the next
+     * insertion once it is 0, so a look-up outside them is a miss without hashing (the
+     * common case of passive code: its stores and loads are nowhere near the active data). */
+    uint64_t mem_live, klo, khi;
     Slot regs[NREGK]; /* key != 0: occupied */
 } SMap;
 
@@ -51,13 +56,22 @@ static inline uint64_t mix64(uint64_t k)
     return k ^ (k >> 31);
 }
 
+/* Home slot of shadow key k (an 8-byte word): the eight words of one 64-byte line are
+ * hashed together and sit side by side, so arrays walked in order (stencils, memcpy) touch
+ * neighbouring slots instead of a random slot per word. */
+static inline uint64_t sm_home(uint64_t k, uint64_t mask)
+{
+    return ((mix64(k >> 3) << 3) | (k & 7)) & mask;
+}
+
 static int sm_init(SMap *m, uint64_t cap)
 {
     m->t = (Slot *)calloc(cap, sizeof(Slot));
     if (!m->t)
         return -1;
     m->cap = cap;
-    m->live = m->filled = 0;
+    m->live = m->filled = m->mem_live = 0;
+    m->klo = m->khi = 0;
     return 0;
 }
 
@@ -69,7 +83,9 @@ static inline Slot *sm_find(const SMap *m, uint64_t k)
         const Slot *r = &m->regs[k - REGK0];
         return r->key ? (Slot *)r : NULL;
     }
-    uint64_t key = k + 2, mask = m->cap - 1, i = mix64(k) & mask;
+    if (k < m->klo || k > m->khi || !m->mem_live)
+        return NULL;
+    uint64_t key = k + 2, mask = m->cap - 1, i = sm_home(k, mask);
     for (;;) {
         Slot *s = &m->t[i];
         if (s->key == key)
@@ -90,7 +106,7 @@ static int sm_rehash(SMap *m, uint64_t cap)
     uint64_t mask = cap - 1;
     for (uint64_t j = 0; j < oldcap; j++) {
         if (old[j].key > K_TOMB) {
-            uint64_t i = mix64(old[j].key - 2) & mask;
+            uint64_t i = sm_home(old[j].key - 2, mask);
             while (t[i].key != K_EMPTY)
                 i = (i + 1) & mask;
             t[i] = old[j];
@@ -125,7 +141,7 @@ static Slot *sm_insert(SMap *m, uint64_t k)
         if (sm_rehash(m, cap) < 0)
             return NULL;
     }
-    uint64_t key = k + 2, mask = m->cap - 1, i = mix64(k) & mask;
+    uint64_t key = k + 2, mask = m->cap - 1, i = sm_home(k, mask);
     Slot *tomb = NULL;
     for (;;) {
         Slot *s = &m->t[i];
@@ -139,6 +155,13 @@ static Slot *sm_insert(SMap *m, uint64_t k)
             s->key = key;
             memset(s->e, 0, sizeof s->e);
             m->live++;
+            if (!m->mem_live++) {
+                m->klo = m->khi = k;
+            } else if (k < m->klo) {
+                m->klo = k;
+            } else if (k > m->khi) {
+                m->khi = k;
+            }
             return s;
         }
         if (s->key == K_TOMB && !tomb)
@@ -155,6 +178,7 @@ static inline void sm_remove(SMap *m, Slot *s)
         return;
     }
     s->key = K_TOMB;
+    m->mem_live--;
     if (!m->live && m->filled > 64) { /* empty again: drop the tombstones */
         memset(m->t, 0, m->cap * sizeof(Slot));
         m->filled = 0;
@@ -269,7 +293,9 @@ static int sh_put(SMap *m, uint64_t loc, int64_t n, const int64_t *ents)
             Slot *s = sm_insert(m, a >> 3);
             if (!s)
                 return -1;
-            memcpy(s->e + o, ents + i, (size_t)c * sizeof(int64_t));
+            int64_t *dst = s->e + o; /* a plain loop: memcpy became a slow `rep movsq` */
+            for (int64_t j = 0; j < c; j++)
+                dst[j] = ents[i + j];
         }
         i += c;
     }
@@ -278,9 +304,38 @@ static int sh_put(SMap *m, uint64_t loc, int64_t n, const int64_t *ents)
 
 static int sh_copy_big(SMap *m, uint64_t src, uint64_t dst, int64_t n);
 
+/* sh_copy of 8-byte aligned, non-overlapping ranges (register-to-register moves, aligned
+ * spills and reloads): whole slots move as they are. A stored slot always holds a non-zero
+ * entry (every writer removes a slot it empties), so copying one is what sh_put of its
+ * entries does, and a missing one clears the destination slot. */
+static int sh_copy_slots(SMap *m, uint64_t src, uint64_t dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 8) {
+        const Slot *s = sm_find(m, (src + (uint64_t)i) >> 3);
+        if (s) {
+            int64_t e[8];
+            for (int k = 0; k < 8; k++) /* before sm_insert: it may rehash the table */
+                e[k] = s->e[k];
+            Slot *d = sm_insert(m, (dst + (uint64_t)i) >> 3);
+            if (!d)
+                return -1;
+            for (int k = 0; k < 8; k++)
+                d->e[k] = e[k];
+        } else {
+            Slot *d = sm_find(m, (dst + (uint64_t)i) >> 3);
+            if (d)
+                sm_remove(m, d);
+        }
+    }
+    return 0;
+}
+
 static int sh_copy(SMap *m, uint64_t src, uint64_t dst, int64_t n)
 {
     int64_t buf[64];
+    if (!((src | dst | (uint64_t)n) & 7) && n <= 64 &&
+        (dst + (uint64_t)n <= src || src + (uint64_t)n <= dst))
+        return sh_copy_slots(m, src, dst, n);
     if (n > 64)
         return sh_copy_big(m, src, dst, n);
     if (sh_get(m, src, n, buf))
@@ -348,7 +403,7 @@ static int sh_any(const SMap *m, uint64_t loc, int64_t n)
 }
 
 /* Node whose whole value (width bytes) sits at loc; 0 passive, -1 partial/taint. */
-static int64_t sh_node_at(const SMap *m, uint64_t loc, int w)
+static inline int64_t sh_node_at(const SMap *m, uint64_t loc, int w)
 {
     if (!m->live)
         return 0;
@@ -388,6 +443,15 @@ static int sh_set_node(SMap *m, uint64_t loc, int w, int64_t node)
 {
     if (node == 0) {
         sh_clear(m, loc, (uint64_t)w);
+        return 0;
+    }
+    int o = (int)(loc & 7);
+    if (o + w <= 8) { /* within one slot: what sh_put does, without the buffer */
+        Slot *s = sm_insert(m, loc >> 3);
+        if (!s)
+            return -1;
+        for (int k = 0; k < w; k++)
+            s->e[o + k] = (node << 4) + k;
         return 0;
     }
     int64_t ents[16];
@@ -1140,6 +1204,9 @@ typedef struct {
     double vals[2];
 } CCall;
 
+#define DC_SIZE 4096 /* descriptor cache entries, a power of two */
+#define DC_SLOT(a) ((((a) >> 12) ^ (a)) & (DC_SIZE - 1))
+
 typedef struct {
     PyObject_HEAD void *uc;
     reg_read_fn rr;
@@ -1158,6 +1225,13 @@ typedef struct {
     CCall cc;
     PyObject *py_math_finish; /* finish(fn, w, addr, ret, rsp, nodes, values) in Python */
     unsigned long long n_calls;
+    /* Direct-mapped cache in front of `descs` (hits only; an entry is dropped whenever its
+     * address gets a new descriptor, all of them when the descriptors are cleared): the hot
+     * loop's instructions find theirs with one compare instead of a hash probe. */
+    struct {
+        uint64_t addr;
+        const Desc *d;
+    } dc[DC_SIZE];
 } HotObject;
 
 static PyTypeObject HotType;
@@ -1198,6 +1272,10 @@ static int run_move(HotObject *h, const Desc *d)
     for (int i = 0; i < d->nops; i++)
         if (d->ops[i].kind)
             loc[i] = loc_eval(h, &d->ops[i]);
+    if (d->npieces == 1 && d->pieces[0].src >= 0) { /* one piece: a copy (moves.mover's h1) */
+        const Piece *pc = &d->pieces[0];
+        return sh_copy(m, loc[pc->src] + pc->soff, loc[0] + pc->doff, pc->n) >= 0;
+    }
     int64_t buf[MAXPIECES * 32];
     int any[MAXPIECES];
     int64_t off = 0;
@@ -1321,7 +1399,9 @@ static int run_bin(HotObject *h, const Desc *d, uint64_t addr)
         return 0;
     uint8_t ra[16], rb[16];
     h->rr(h->uc, h->xmm_ids[d->di], ra);
-    if (read_src(h, d, sl, rb, (uint64_t)w * lanes))
+    if (sl == dloc) /* mulsd xmm0, xmm0 */
+        memcpy(rb, ra, sizeof rb);
+    else if (read_src(h, d, sl, rb, (uint64_t)w * lanes))
         return 1; /* unreadable: the instruction faults */
     double av[4], bv[4], rv[4];
     int step[4];
@@ -1645,6 +1725,17 @@ static void call_python(HotObject *h, uint64_t addr, uint32_t size)
     PyGILState_Release(g);
 }
 
+/* A code hook that does nothing: benchmarks/bench_record.py registers it over a plain run
+ * to measure what Unicorn's per-instruction hook dispatch alone costs (the floor under any
+ * recorder that hooks every instruction). */
+static void noop_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    (void)uc;
+    (void)addr;
+    (void)size;
+    (void)ud;
+}
+
 /* The Unicorn code hook (UC_HOOK_CODE callback). */
 static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
 {
@@ -1666,7 +1757,14 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
             return;
     }
     if (!h->py_pending) {
-        const Desc *d = dm_get(&h->descs, addr);
+        const Desc *d;
+        uint64_t slot = DC_SLOT(addr);
+        if (h->dc[slot].d && h->dc[slot].addr == addr) {
+            d = h->dc[slot].d;
+        } else if ((d = dm_get(&h->descs, addr))) {
+            h->dc[slot].addr = addr;
+            h->dc[slot].d = d;
+        }
         if (d) {
             int ok;
             switch (d->kind) {
@@ -1893,6 +1991,8 @@ static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
     } else {
         goto bad;
     }
+    if (self->dc[DC_SLOT(addr)].addr == addr)
+        self->dc[DC_SLOT(addr)].d = NULL; /* dm_set frees the descriptor it replaces */
     if (dm_set(&self->descs, addr, d) < 0) {
         free(d);
         return PyErr_NoMemory();
@@ -1958,6 +2058,7 @@ static PyObject *Hot_set_target(HotObject *self, PyObject *args)
 
 static PyObject *Hot_clear_descs(HotObject *self, PyObject *unused)
 {
+    memset(self->dc, 0, sizeof self->dc);
     dm_free(&self->descs);
     Py_RETURN_NONE;
 }
@@ -2441,7 +2542,8 @@ PyMODINIT_FUNC PyInit__hot(void)
         return NULL;
     for (int i = 0; i < M_COUNT; i++)
         PyTuple_SET_ITEM(names, i, PyUnicode_FromString(math_names[i]));
-    if (PyModule_AddObject(m, "MATH_RULES", names) < 0)
+    if (PyModule_AddObject(m, "MATH_RULES", names) < 0 ||
+        PyModule_AddObject(m, "NOOP_HOOK", PyLong_FromVoidPtr((void *)noop_hook)) < 0)
         return NULL;
     Py_INCREF(&ShadowType);
     Py_INCREF(&TapeType);
