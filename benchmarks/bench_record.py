@@ -43,7 +43,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
 
 from buildcache import build, run_native  # noqa: E402
 from revad_emu import Emulator  # noqa: E402
-from revad_emu.ad import sweep
+from revad_emu.ad import sweep  # noqa: E402
 from revad_emu.cpu.machine import Machine  # noqa: E402
 
 US_PER_NODE_TARGET = 2.0        # (a): recording cost per taped operation
