@@ -729,6 +729,11 @@ static PyTypeObject ShadowType = {
     .tp_as_sequence = &Shadow_as_seq,
 };
 
+/* The tape's 80-bit patterns live in a Bits80 mapping (_hot_x87.c, included below). */
+static PyTypeObject Bits80Type;
+static PyObject *bits80_new(void);
+static int bits80_set(PyObject *self, int64_t node, PyObject *bits);
+
 /* ===================================================================== Tape type */
 
 enum { C_P1, C_P2, C_D1, C_D2, C_VALUE, C_ADDR, C_OP, C_DEPTH, C_WIDTH, NCOLS };
@@ -744,7 +749,7 @@ typedef struct {
     uint32_t *depth;
     uint8_t *width;
     int64_t n, cap;
-    PyObject *bits80; /* node -> exact 80-bit pattern of x87 values */
+    PyObject *bits80; /* Bits80: node -> exact 80-bit pattern of x87 values */
 } TapeObject;
 
 static PyTypeObject TapeType;
@@ -822,7 +827,7 @@ static int Tape_init(TapeObject *self, PyObject *args, PyObject *kw)
     self->op[0] = 0;
     self->depth[0] = 0;
     self->width[0] = 0;
-    Py_XSETREF(self->bits80, PyDict_New());
+    Py_XSETREF(self->bits80, bits80_new());
     return self->bits80 ? 0 : -1;
 }
 
@@ -864,7 +869,7 @@ static PyObject *Tape_add(TapeObject *self, PyObject *const *a, Py_ssize_t n)
     if (k < 0)
         return PyErr_NoMemory();
     PyObject *node = PyLong_FromLongLong(k);
-    if (node && w == 10 && PyDict_SetItem(self->bits80, node, a[5]) < 0)
+    if (node && w == 10 && bits80_set(self->bits80, k, a[5]) < 0)
         Py_CLEAR(node);
     return node;
 }
@@ -885,7 +890,7 @@ static PyObject *Tape_new_input(TapeObject *self, PyObject *const *a, Py_ssize_t
         return PyErr_NoMemory();
     self->depth[k] = 0;
     PyObject *node = PyLong_FromLongLong(k);
-    if (node && w == 10 && PyDict_SetItem(self->bits80, node, a[1]) < 0)
+    if (node && w == 10 && bits80_set(self->bits80, k, a[1]) < 0)
         Py_CLEAR(node);
     return node;
 }
@@ -1440,6 +1445,8 @@ static int run_un(HotObject *h, const Desc *d, uint64_t addr)
     return 1;
 }
 
+#include "_hot_x87.c" /* the x87 section: run_x87, Bits80 */
+
 /* ---- math-library calls: the common functions of libm.RULES, evaluated exactly as the
  * Python rules do (same libm, same operation order; tests/test_compiled.py compares the
  * tapes bit for bit). A rule returns 0 to hand the call to Python (non-finite values:
@@ -1676,6 +1683,7 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
             case D_GUARD: ok = run_guard(h, d); break;
             case D_BIN: ok = run_bin(h, d, addr); break;
             case D_UN: ok = run_un(h, d, addr); break;
+            case D_X87: ok = run_x87(h, d, addr); break;
             case D_REP: ok = h->prev == addr; break; /* later iterations: done already */
             case D_CALL:
                 ok = run_call(h, d);
@@ -1881,6 +1889,9 @@ static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
         d->w_out = bin ? (uint8_t)w : (uint8_t)x;
         d->di = (uint8_t)di;
         d->code = (uint16_t)code;
+    } else if (!strcmp(kind, "x87")) {
+        if (x87_parse_desc(d, spec) < 0)
+            goto bad;
     } else if (!strcmp(kind, "call") && n == 5) {
         d->kind = D_CALL;
         if (parse_loc(PyTuple_GET_ITEM(spec, 1), &d->src) < 0)
@@ -2436,6 +2447,10 @@ PyMODINIT_FUNC PyInit__hot(void)
     PyObject *m = PyModule_Create(&hotmodule);
     if (!m)
         return NULL;
+    if (x87_module_init(m) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     PyObject *names = PyTuple_New(M_COUNT);
     if (!names)
         return NULL;
