@@ -26,49 +26,120 @@
 
 /* ---------------------------------------------------------------- 80-bit patterns */
 
+/* Nodes are created in increasing order, so their patterns go into a log sorted by node
+ * (appends are sequential writes, a lookup a binary search); a pattern set for an older node
+ * (a size-less mark decided by its first read) goes into a small hash map that is searched
+ * first. A direct-mapped memo of recently written or read nodes answers the common question
+ * (is the register still holding the node just computed?) without touching either. */
+#define B80_MEMO 64
+
 typedef struct {
-    PyObject_HEAD UMap idx; /* node -> index into mant/se */
-    uint64_t *mant;
-    uint16_t *se;
+    int64_t node; /* -1: empty */
+    uint64_t mant;
+    uint16_t se;
+} B80Memo;
+
+typedef struct {
+    PyObject_HEAD int64_t *lnode; /* the log, increasing node order */
+    uint64_t *lmant;
+    uint16_t *lse;
     uint64_t n, cap;
+    UMap late; /* node -> index into the late arrays */
+    uint64_t *xmant;
+    uint16_t *xse;
+    uint64_t xn, xcap;
+    B80Memo memo[B80_MEMO];
 } Bits80Object;
+
+static int b80_grow(uint64_t need, uint64_t *cap, int64_t **nodes, uint64_t **mant,
+                    uint16_t **se)
+{
+    if (need <= *cap)
+        return 0;
+    uint64_t c = *cap ? *cap * 2 : 256;
+    if (nodes) {
+        int64_t *p = realloc(*nodes, c * sizeof **nodes);
+        if (!p)
+            return -1;
+        *nodes = p;
+    }
+    uint64_t *m = realloc(*mant, c * sizeof **mant);
+    if (!m)
+        return -1;
+    *mant = m;
+    uint16_t *s = realloc(*se, c * sizeof **se);
+    if (!s)
+        return -1;
+    *se = s;
+    *cap = c;
+    return 0;
+}
+
+static inline void b80_memo(Bits80Object *b, int64_t node, uint64_t mant, uint16_t se)
+{
+    B80Memo *e = &b->memo[node & (B80_MEMO - 1)];
+    e->node = node;
+    e->mant = mant;
+    e->se = se;
+}
 
 static int bits80_put(Bits80Object *b, int64_t node, uint64_t mant, uint16_t se)
 {
-    uint64_t *slot = um_get(&b->idx, (uint64_t)node);
-    if (slot) {
-        b->mant[*slot] = mant;
-        b->se[*slot] = se;
-        return 0;
-    }
-    if (b->n == b->cap) {
-        uint64_t cap = b->cap ? b->cap * 2 : 256;
-        uint64_t *m = realloc(b->mant, cap * sizeof *m);
-        if (!m)
+    if (b->n == 0 || node > b->lnode[b->n - 1]) {
+        if (b80_grow(b->n + 1, &b->cap, &b->lnode, &b->lmant, &b->lse) < 0)
             return -1;
-        b->mant = m;
-        uint16_t *s = realloc(b->se, cap * sizeof *s);
-        if (!s)
-            return -1;
-        b->se = s;
-        b->cap = cap;
+        b->lnode[b->n] = node;
+        b->lmant[b->n] = mant;
+        b->lse[b->n] = se;
+        b->n++;
+    } else {
+        uint64_t *slot = um_get(&b->late, (uint64_t)node);
+        if (slot) {
+            b->xmant[*slot] = mant;
+            b->xse[*slot] = se;
+        } else {
+            if (b80_grow(b->xn + 1, &b->xcap, NULL, &b->xmant, &b->xse) < 0 ||
+                um_put(&b->late, (uint64_t)node, b->xn) < 0)
+                return -1;
+            b->xmant[b->xn] = mant;
+            b->xse[b->xn] = se;
+            b->xn++;
+        }
     }
-    if (um_put(&b->idx, (uint64_t)node, b->n) < 0)
-        return -1;
-    b->mant[b->n] = mant;
-    b->se[b->n] = se;
-    b->n++;
+    b80_memo(b, node, mant, se);
     return 0;
 }
 
 /* The pattern of node into mant and se; 0 if the node has none. */
-static inline int bits80_get(const Bits80Object *b, int64_t node, uint64_t *mant, uint16_t *se)
+static inline int bits80_get(Bits80Object *b, int64_t node, uint64_t *mant, uint16_t *se)
 {
-    const uint64_t *slot = um_get(&b->idx, (uint64_t)node);
-    if (!slot)
+    const B80Memo *e = &b->memo[node & (B80_MEMO - 1)];
+    if (e->node == node) {
+        *mant = e->mant;
+        *se = e->se;
+        return 1;
+    }
+    if (b->xn) {
+        const uint64_t *slot = um_get(&b->late, (uint64_t)node);
+        if (slot) {
+            *mant = b->xmant[*slot];
+            *se = b->xse[*slot];
+            return 1;
+        }
+    }
+    uint64_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2;
+        if (b->lnode[mid] < node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == b->n || b->lnode[lo] != node)
         return 0;
-    *mant = b->mant[*slot];
-    *se = b->se[*slot];
+    *mant = b->lmant[lo];
+    *se = b->lse[lo];
+    b80_memo(b, node, *mant, *se);
     return 1;
 }
 
@@ -118,18 +189,43 @@ static PyObject *bits80_to_int(uint64_t mant, uint16_t se)
 
 static int Bits80_init(Bits80Object *self, PyObject *args, PyObject *kw)
 {
-    return PyArg_ParseTuple(args, "") ? 0 : -1;
+    if (!PyArg_ParseTuple(args, ""))
+        return -1;
+    for (int i = 0; i < B80_MEMO; i++)
+        self->memo[i].node = -1;
+    return 0;
 }
 
 static void Bits80_dealloc(Bits80Object *self)
 {
-    um_free(&self->idx);
-    free(self->mant);
-    free(self->se);
+    um_free(&self->late);
+    free(self->lnode);
+    free(self->lmant);
+    free(self->lse);
+    free(self->xmant);
+    free(self->xse);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static Py_ssize_t Bits80_len(Bits80Object *self) { return (Py_ssize_t)self->n; }
+/* Nodes with a pattern: the log's, plus late ones not in it. */
+static Py_ssize_t Bits80_len(Bits80Object *self)
+{
+    Py_ssize_t n = (Py_ssize_t)self->n;
+    for (uint64_t j = 0; j < self->late.cap; j++) {
+        uint64_t k = self->late.keys[j];
+        if (k) {
+            uint64_t mant;
+            uint16_t se;
+            Bits80Object probe = *self; /* the log alone: is this late node also in it? */
+            probe.xn = 0;
+            for (int i = 0; i < B80_MEMO; i++)
+                probe.memo[i].node = -1;
+            if (!bits80_get(&probe, (int64_t)(k - 1), &mant, &se))
+                n++;
+        }
+    }
+    return n;
+}
 
 static PyObject *Bits80_lookup(Bits80Object *self, PyObject *key, PyObject *dflt)
 {
@@ -169,7 +265,9 @@ static int Bits80_contains(Bits80Object *self, PyObject *key)
     long long node = PyLong_AsLongLong(key);
     if (node == -1 && PyErr_Occurred())
         return -1;
-    return um_get(&self->idx, (uint64_t)node) != NULL;
+    uint64_t mant;
+    uint16_t se;
+    return bits80_get(self, node, &mant, &se);
 }
 
 static PyObject *Bits80_get(Bits80Object *self, PyObject *const *a, Py_ssize_t n)
