@@ -87,8 +87,8 @@ def main() -> int:
         ok &= err < 1e-5 and abs(g1 - g2) <= 1e-12 * abs(g2)
         rows.append((name, t1, t2, n2, us, g2, err))
     sse = rows[0][4]
-    print(f"| build | record s (N) | record s (2N) | nodes (2N) | µs per taped op | ÷ SSE |"
-          f" dy/dx | rel. err vs FD |")
+    print("| build | record s (N) | record s (2N) | nodes (2N) | µs per taped op | ÷ SSE |"
+          " dy/dx | rel. err vs FD |")
     print("|---|---|---|---|---|---|---|---|")
     for name, t1, t2, n2, us, g, err in rows:
         print(f"| {name} | {t1:.3f} | {t2:.3f} | {n2:,} | {us:.3f} | {us / sse:.2f} | "

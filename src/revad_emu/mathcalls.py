@@ -87,7 +87,7 @@ class MathCalls:
         """Start running a call unrecorded; `rsp` is the stack pointer at function entry."""
         rec, fast = self.rec, self.fast
         if fn is None:
-            self._check_unknown(name, ret)
+            self._check_unknown(name, ret, rsp)
             rec.suppress = Call(None, "d", addr, ret, rsp, [], [], (0, 0))
             return
         if prec in ("z", "y"):
@@ -200,7 +200,7 @@ class MathCalls:
                                 ps[1] if p2 else 0.0, r, 0, w, call.addr, op)
             sh.set_node(xmm_loc(0) + o, w, node)
 
-    def _check_unknown(self, name: str, ret: int) -> None:
+    def _check_unknown(self, name: str, ret: int, rsp: int) -> None:
         """Warn if a function of the math library without a rule gets an active argument.
 
         Calls returning into the C runtime itself (ld.so running libm's initialisers and
@@ -217,6 +217,11 @@ class MathCalls:
             return
         active = any(sh.any_active(xmm_loc(i), 16) for i in range(8)) or \
             any(sh.any_active(gpr_loc(g), 8) for g in (7, 6, 2, 1, 8, 9))
+        if not active and name.endswith(("l", "f64x")):
+            # long double and complex long double arguments are passed in memory, above the
+            # return address (rsp at entry): 16 bytes each, 32 for a complex one
+            n = 64 if name.startswith("cpow") else 32 if name.startswith("c") else 16
+            active = sh.any_active(rsp + 8, n)
         if active:
             self.rec.warn(ret, "libm", f"the call returning here went to {name or 'a function'} "
                           "in the math library with an active argument: no derivative rule; "
