@@ -8,7 +8,8 @@ iteration) is built three ways, static: `double` for SSE2 (the reference), `doub
 and 2N iterations (CPU time, best of 3); the slope between the two, per taped node, is the
 cost of one taped operation without start-up and handler building. The ratio column divides
 by the SSE build's slope (issue 15: x87 and long double within 2x of SSE, <= 0.5 us per
-taped op). --python-x87 also records the x87 builds with the compiled x87 descriptors
+taped op). --sin adds a table for one intercepted sin()/sinl() call per iteration.
+--python-x87 also records the x87 builds with the compiled x87 descriptors
 switched off (every x87 instruction on an active value then runs its Python handler, as
 before the compiled x87 path existed), in the same run. Every recording's dy/dx is checked
 against a central finite difference of the native long double build. Exit status 1 if a
@@ -57,10 +58,35 @@ def native_fd(exe: Path, n: int, h: float = 1e-6) -> float:
     return (f(X0 + h) - f(X0 - h)) / (2 * h)
 
 
+def sin_table(n: int, opt: str) -> bool:
+    """Per-call cost of sin (SSE, -mfpmath=387) and sinl (long double): the slope per
+    iteration of the loop with the call minus the loop without it."""
+    print(f"\nOne intercepted sin()/sinl() call per iteration, N = {n} and {2 * n}:")
+    print("| build | µs per iteration, loop | with sin | per call | dy/dx | rel. err vs FD |")
+    print("|---|---|---|---|---|---|")
+    ok = True
+    fd_exe = build(SOURCE, (opt, "-DT=long double", "-DWITH_SIN"), static=True)
+    fd = native_fd(fd_exe, n)
+    for name, flags in BUILDS:
+        per_it = []
+        for extra in ((), ("-DWITH_SIN",)):
+            exe = build(SOURCE, (opt, *flags, *extra), static=True)
+            t1, _, _ = record_cpu(exe, n)
+            t2, _, g = record_cpu(exe, 2 * n)
+            per_it.append((t2 - t1) / n * 1e6)
+        err = abs(g - fd) / abs(fd)
+        ok &= err < 1e-5
+        print(f"| {name} | {per_it[0]:.2f} | {per_it[1]:.2f} | {per_it[1] - per_it[0]:.2f} | "
+              f"{g:.12g} | {err:.1e} |")
+    return ok
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", nargs="?", type=int, default=100_000)
     ap.add_argument("--opt", default="-O2")
+    ap.add_argument("--sin", action="store_true",
+                    help="also time one intercepted sin()/sinl() call per iteration (N/2)")
     ap.add_argument("--python-x87", action="store_true",
                     help="also time the x87 builds with the compiled x87 path off")
     args = ap.parse_args()
@@ -93,6 +119,8 @@ def main() -> int:
     for name, t1, t2, n2, us, g, err in rows:
         print(f"| {name} | {t1:.3f} | {t2:.3f} | {n2:,} | {us:.3f} | {us / sse:.2f} | "
               f"{g:.12g} | {err:.1e} |")
+    if args.sin:
+        ok &= sin_table(args.n // 2, args.opt)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if not ok:
         print("FAILED: a derivative differs from the finite difference")

@@ -1558,7 +1558,9 @@ static int run_call(HotObject *h, const Desc *d)
     }
     CCall c = {.fn = e->op, .w = e->w, .nargs = e->lanes, .code = e->code};
     uint8_t raw[16];
-    for (int i = 0; i < c.nargs; i++) {
+    if (c.w == 10 && !x87_call_args(h, &c, (d->is_jmp ? rsp : rsp - 8) + 8))
+        return 0; /* long double arguments: in memory (_hot_x87.c) */
+    for (int i = 0; i < c.nargs && c.w != 10; i++) {
         int64_t n = sh_node_at(m, XMM_BASE + 32ULL * i, c.w);
         if (n < 0)
             return 0;
@@ -1594,8 +1596,13 @@ static void finish_call(HotObject *h)
     h->suppress_ret = -1;
     h->n_calls++;
     uint8_t raw[16];
-    h->rr(h->uc, h->xmm_ids[0], raw);
-    double r = lane_value(raw, 0, c->w), p[2];
+    F80 r80 = {0, 0};
+    const int top = c->w == 10 ? x87_top(h) : 0; /* a long double result is in ST0 */
+    if (c->w == 10)
+        r80 = x87_reg(h, top);
+    else
+        h->rr(h->uc, h->xmm_ids[0], raw);
+    double r = c->w == 10 ? f80_value(r80) : lane_value(raw, 0, c->w), p[2];
     if (!math_rule(c->fn, c->vals, r, p)) {
         PyGILState_STATE g = PyGILState_Ensure();
         PyObject *res = PyObject_CallFunction(
@@ -1632,6 +1639,13 @@ static void finish_call(HotObject *h)
         else
             node = tape_add(h->tape, c->nodes[0], c->nodes[0] ? p[0] : 0.0, c->nodes[1],
                             c->nodes[1] ? p[1] : 0.0, r, c->w, c->addr, c->code);
+    }
+    if (c->w == 10) {
+        if (node < 0 || (node && bits80_put((Bits80Object *)h->tape->bits80, node, r80.mant,
+                                            r80.se) < 0) ||
+            sh_set_node(m, X87LOC(top), 10, node) < 0)
+            h->stop(h->uc);
+        return;
     }
     if (node < 0 || sh_set_node(m, XMM_BASE, c->w, node) < 0)
         h->stop(h->uc);
@@ -1943,7 +1957,7 @@ static PyObject *Hot_set_target(HotObject *self, PyObject *args)
         long w = PyLong_AsLong(PyTuple_GET_ITEM(spec, 2));
         long nargs = PyLong_AsLong(PyTuple_GET_ITEM(spec, 3));
         long code = PyLong_AsLong(PyTuple_GET_ITEM(spec, 4));
-        if (fn < 0 || fn >= M_COUNT || (w != 4 && w != 8) || nargs < 1 || nargs > 2 ||
+        if (fn < 0 || fn >= M_COUNT || (w != 4 && w != 8 && w != 10) || nargs < 1 || nargs > 2 ||
             code < 0 || code > 0xFFFF) {
             free(d);
             if (!PyErr_Occurred())

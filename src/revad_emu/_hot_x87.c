@@ -639,6 +639,28 @@ static int run_x87(HotObject *h, const Desc *d, uint64_t addr)
     }
 }
 
+/* A long double math-library call (run_call): argument i is the 10 bytes at
+ * args + 16 i (mathcalls.begin), validated like any x87 operand. 0: Python's business. */
+static int x87_call_args(HotObject *h, CCall *c, uint64_t args)
+{
+    SMap *m = &h->sh->m;
+    for (int i = 0; i < c->nargs; i++) {
+        uint64_t loc = args + 16ULL * (uint64_t)i;
+        int64_t n = sh_node_at(m, loc, 10);
+        uint8_t raw[10];
+        if (n < 0 || h->mr(h->uc, loc, raw, 10))
+            return 0;
+        F80 f;
+        memcpy(&f.mant, raw, 8);
+        memcpy(&f.se, raw + 8, 2);
+        if (n && !x87_node_ok(h, n, f))
+            return 0;
+        c->nodes[i] = n;
+        c->vals[i] = f80_value(f);
+    }
+    return 1;
+}
+
 /* ("x87", kind, op, a, b, pop, w, loc or None, code) -> d (see the field map above) */
 static int x87_parse_desc(Desc *d, PyObject *spec)
 {

@@ -38,6 +38,7 @@ from revad_emu.tape import op_code
 RSP, RDI, RSI = 4, 7, 6
 CALLER_SAVED = (0, 1, 2, 6, 7, 8, 9, 10, 11)  # rax rcx rdx rsi rdi r8-r11
 WIDTH = {"d": 8, "f": 4, "l": 10}
+_PREC_OF_WIDTH = {w: p for p, w in WIDTH.items()}
 
 
 @dataclass
@@ -310,7 +311,8 @@ class MathCalls:
 
     def _publish(self, target: int, info) -> None:
         """Tell the compiled hook what the target is, if it can take such calls itself:
-        ordinary code, a PLT stub, or a scalar double/float function it has a rule for."""
+        ordinary code, a PLT stub, or a scalar double/float/long double function it has a
+        rule for."""
         hot = self.rec.hot
         if hot is None:
             return
@@ -318,7 +320,7 @@ class MathCalls:
             hot.set_target(target, ("plain",))
         elif type(info) is int:
             hot.set_target(target, ("stub", info))
-        elif info[0] in _COMPILED_RULES and info[1] in ("d", "f"):
+        elif info[0] in _COMPILED_RULES and info[1] in ("d", "f", "l"):
             fn = info[0]
             hot.set_target(target, ("fn", _COMPILED_RULES[fn], WIDTH[info[1]], RULES[fn][0],
                                     op_code(f"libm:{fn}")))
@@ -328,7 +330,7 @@ class MathCalls:
         """The compiled hook's call whose rule needs Python (non-finite values: warnings)."""
         try:
             n = RULES[fn][0]
-            self.finish(Call(fn, "d" if width == 8 else "f", addr, ret, rsp, list(nodes[:n]),
+            self.finish(Call(fn, _PREC_OF_WIDTH[width], addr, ret, rsp, list(nodes[:n]),
                              list(values[:n]), (0, 0)))
         except BaseException as e:  # noqa: BLE001
             self.rec.m.fail(e)
