@@ -87,6 +87,7 @@ def test_long_double_programs(monkeypatch, source, flags, x0):
     assert c.tape.parents.shape[0] > 4
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # FD of the inf rows
 def test_hand_overs(monkeypatch):
     """Control word, denormals, infinities, integer/float memory operands: the C path hands
     these to Python, which gives the same tape; the smooth outputs match FD."""
