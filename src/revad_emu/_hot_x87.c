@@ -29,8 +29,9 @@
 /* Nodes are created in increasing order, so their patterns go into a log sorted by node
  * (appends are sequential writes, a lookup a binary search); a pattern set for an older node
  * (a size-less mark decided by its first read) goes into a small hash map that is searched
- * first. A direct-mapped memo of recently written or read nodes answers the common question
- * (is the register still holding the node just computed?) without touching either. */
+ * first. Two direct-mapped memos answer the common questions without touching either: one
+ * of the nodes written last (is the register still holding the node just computed?), one of
+ * nodes found by a search (a loop invariant read again and again). */
 #define B80_MEMO 64
 
 typedef struct {
@@ -48,7 +49,7 @@ typedef struct {
     uint64_t *xmant;
     uint16_t *xse;
     uint64_t xn, xcap;
-    B80Memo memo[B80_MEMO];
+    B80Memo memo[B80_MEMO], seen[B80_MEMO];
 } Bits80Object;
 
 static int b80_grow(uint64_t need, uint64_t *cap, int64_t **nodes, uint64_t **mant,
@@ -75,9 +76,9 @@ static int b80_grow(uint64_t need, uint64_t *cap, int64_t **nodes, uint64_t **ma
     return 0;
 }
 
-static inline void b80_memo(Bits80Object *b, int64_t node, uint64_t mant, uint16_t se)
+static inline void b80_memo(B80Memo *memo, int64_t node, uint64_t mant, uint16_t se)
 {
-    B80Memo *e = &b->memo[node & (B80_MEMO - 1)];
+    B80Memo *e = &memo[node & (B80_MEMO - 1)];
     e->node = node;
     e->mant = mant;
     e->se = se;
@@ -106,7 +107,9 @@ static int bits80_put(Bits80Object *b, int64_t node, uint64_t mant, uint16_t se)
             b->xn++;
         }
     }
-    b80_memo(b, node, mant, se);
+    b80_memo(b->memo, node, mant, se);
+    if (b->seen[node & (B80_MEMO - 1)].node == node)
+        b80_memo(b->seen, node, mant, se);
     return 0;
 }
 
@@ -114,6 +117,8 @@ static int bits80_put(Bits80Object *b, int64_t node, uint64_t mant, uint16_t se)
 static inline int bits80_get(Bits80Object *b, int64_t node, uint64_t *mant, uint16_t *se)
 {
     const B80Memo *e = &b->memo[node & (B80_MEMO - 1)];
+    if (e->node != node)
+        e = &b->seen[node & (B80_MEMO - 1)];
     if (e->node == node) {
         *mant = e->mant;
         *se = e->se;
@@ -139,7 +144,7 @@ static inline int bits80_get(Bits80Object *b, int64_t node, uint64_t *mant, uint
         return 0;
     *mant = b->lmant[lo];
     *se = b->lse[lo];
-    b80_memo(b, node, *mant, *se);
+    b80_memo(b->seen, node, *mant, *se);
     return 1;
 }
 
@@ -192,7 +197,7 @@ static int Bits80_init(Bits80Object *self, PyObject *args, PyObject *kw)
     if (!PyArg_ParseTuple(args, ""))
         return -1;
     for (int i = 0; i < B80_MEMO; i++)
-        self->memo[i].node = -1;
+        self->memo[i].node = self->seen[i].node = -1;
     return 0;
 }
 
@@ -219,7 +224,7 @@ static Py_ssize_t Bits80_len(Bits80Object *self)
             Bits80Object probe = *self; /* the log alone: is this late node also in it? */
             probe.xn = 0;
             for (int i = 0; i < B80_MEMO; i++)
-                probe.memo[i].node = -1;
+                probe.memo[i].node = probe.seen[i].node = -1;
             if (!bits80_get(&probe, (int64_t)(k - 1), &mant, &se))
                 n++;
         }
