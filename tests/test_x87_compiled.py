@@ -129,3 +129,26 @@ def test_fortran_real10(monkeypatch, opt):
     assert c.warnings == []
     assert rec.hot.n_c > rec.hot.n_py
     assert_jacobian_close(c.jacobian(), fd_jacobian(exe, x0), what="real(10) vs FD")
+
+
+def test_bits80_mapping():
+    """Tape.bits80 (C): the Python handlers' node -> 80-bit pattern mapping, including a
+    pattern set later for an older node (a size-less mark decided by its first read)."""
+    tape = _hot.Tape()
+    b = tape.bits80
+    one = 0x3FFF_8000_0000_0000_0000  # 1.0L
+    third = 0x3FFD_AAAA_AAAA_AAAA_AAAB  # 1/3 rounded
+    n1 = tape.add(0, 0.0, 0, 0.0, 1.0, one, 10, 0x1000, 2)
+    n2 = tape.add(n1, 1.0, 0, 0.0, 0.5, 0, 8, 0x1004, 2)  # a double: no pattern
+    nodes = [tape.add(n1, 1.0, 0, 0.0, 1 / 3, third + k, 10, 0x1008, 2) for k in range(200)]
+    assert b.get(n1) == one and b[n1] == one and n1 in b
+    assert n2 not in b and b.get(n2) is None and b.get(n2, 0) == 0
+    with pytest.raises(KeyError):
+        b[n2]
+    assert [b[n] for n in nodes] == [third + k for k in range(200)]
+    assert len(b) == 201
+    b[n2] = third  # older than the newest node: kept beside the log
+    b[n1] = third + 7  # an update of a logged node
+    assert b[n2] == third and b[n1] == third + 7 and len(b) == 202
+    with pytest.raises(TypeError):
+        del b[n1]
