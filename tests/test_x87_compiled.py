@@ -152,3 +152,16 @@ def test_bits80_mapping():
     assert b[n2] == third and b[n1] == third + 7 and len(b) == 202
     with pytest.raises(TypeError):
         del b[n1]
+
+
+@pytest.mark.parametrize("static", [True, False], ids=["static", "dyn"])
+def test_complex_long_double_calls(monkeypatch, static):
+    """cabsl gets hypotl's rule; cexpl (no rule, argument in memory) warns instead of
+    silently dropping the derivative. Both recorders agree."""
+    x0 = (0.4, 1.1)
+    exe = build("x87/ld_cexp.c", ("-O2",), static=static)
+    py, c, _ = record_both(monkeypatch, exe, _args(x0))
+    assert any("no derivative rule" in w and "cexp" in w for w in c.warnings), c.warnings
+    J = c.jacobian()
+    r = np.hypot(*x0)
+    np.testing.assert_allclose(J[1], [x0[0] / r, x0[1] / r], rtol=1e-12)
