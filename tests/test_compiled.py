@@ -5,8 +5,9 @@ and hands everything unusual to the Python handler, so the two tapes must be ide
 for node (parents, partials, values, addresses, operations) and give the same warnings. The
 cases cover every descriptor kind: data moves through GPRs, the stack and memory (memcpy,
 qsort, struct copies), SSE scalar and packed arithmetic, sqrt/conversions, integer
-instructions on active bits (bit tricks, with their warnings), x87 code (Python only),
-intercepted and unrecognised math-library calls, static and dynamic builds.
+instructions on active bits (bit tricks, with their warnings), x87 code (more of it in
+test_x87_compiled.py), intercepted and unrecognised math-library calls, static and dynamic
+builds.
 """
 
 from __future__ import annotations
