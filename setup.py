@@ -8,6 +8,7 @@ from setuptools import Extension, setup
 FLAGS = ["-O2", "-fno-strict-aliasing", "-ffp-contract=off"]
 
 setup(ext_modules=[Extension("revad_emu._hot", sources=["src/revad_emu/_hot.c"],
+                             depends=["src/revad_emu/_hot_x87.c"],
                              extra_compile_args=FLAGS, optional=True),
                    Extension("revad_emu._sweep", sources=["src/revad_emu/_sweep.c"],
                              extra_compile_args=FLAGS, optional=True)])

@@ -793,6 +793,11 @@ static PyTypeObject ShadowType = {
     .tp_as_sequence = &Shadow_as_seq,
 };
 
+/* The tape's 80-bit patterns live in a Bits80 mapping (_hot_x87.c, included below). */
+static PyTypeObject Bits80Type;
+static PyObject *bits80_new(void);
+static int bits80_set(PyObject *self, int64_t node, PyObject *bits);
+
 /* ===================================================================== Tape type */
 
 enum { C_P1, C_P2, C_D1, C_D2, C_VALUE, C_ADDR, C_OP, C_DEPTH, C_WIDTH, NCOLS };
@@ -808,7 +813,7 @@ typedef struct {
     uint32_t *depth;
     uint8_t *width;
     int64_t n, cap;
-    PyObject *bits80; /* node -> exact 80-bit pattern of x87 values */
+    PyObject *bits80; /* Bits80: node -> exact 80-bit pattern of x87 values */
 } TapeObject;
 
 static PyTypeObject TapeType;
@@ -886,7 +891,7 @@ static int Tape_init(TapeObject *self, PyObject *args, PyObject *kw)
     self->op[0] = 0;
     self->depth[0] = 0;
     self->width[0] = 0;
-    Py_XSETREF(self->bits80, PyDict_New());
+    Py_XSETREF(self->bits80, bits80_new());
     return self->bits80 ? 0 : -1;
 }
 
@@ -928,7 +933,7 @@ static PyObject *Tape_add(TapeObject *self, PyObject *const *a, Py_ssize_t n)
     if (k < 0)
         return PyErr_NoMemory();
     PyObject *node = PyLong_FromLongLong(k);
-    if (node && w == 10 && PyDict_SetItem(self->bits80, node, a[5]) < 0)
+    if (node && w == 10 && bits80_set(self->bits80, k, a[5]) < 0)
         Py_CLEAR(node);
     return node;
 }
@@ -949,7 +954,7 @@ static PyObject *Tape_new_input(TapeObject *self, PyObject *const *a, Py_ssize_t
         return PyErr_NoMemory();
     self->depth[k] = 0;
     PyObject *node = PyLong_FromLongLong(k);
-    if (node && w == 10 && PyDict_SetItem(self->bits80, node, a[1]) < 0)
+    if (node && w == 10 && bits80_set(self->bits80, k, a[1]) < 0)
         Py_CLEAR(node);
     return node;
 }
@@ -1520,6 +1525,8 @@ static int run_un(HotObject *h, const Desc *d, uint64_t addr)
     return 1;
 }
 
+#include "_hot_x87.c" /* the x87 section: run_x87, Bits80 */
+
 /* ---- math-library calls: the common functions of libm.RULES, evaluated exactly as the
  * Python rules do (same libm, same operation order; tests/test_compiled.py compares the
  * tapes bit for bit). A rule returns 0 to hand the call to Python (non-finite values:
@@ -1631,7 +1638,9 @@ static int run_call(HotObject *h, const Desc *d)
     }
     CCall c = {.fn = e->op, .w = e->w, .nargs = e->lanes, .code = e->code};
     uint8_t raw[16];
-    for (int i = 0; i < c.nargs; i++) {
+    if (c.w == 10 && !x87_call_args(h, &c, (d->is_jmp ? rsp : rsp - 8) + 8))
+        return 0; /* long double arguments: in memory (_hot_x87.c) */
+    for (int i = 0; i < c.nargs && c.w != 10; i++) {
         int64_t n = sh_node_at(m, XMM_BASE + 32ULL * i, c.w);
         if (n < 0)
             return 0;
@@ -1667,8 +1676,13 @@ static void finish_call(HotObject *h)
     h->suppress_ret = -1;
     h->n_calls++;
     uint8_t raw[16];
-    h->rr(h->uc, h->xmm_ids[0], raw);
-    double r = lane_value(raw, 0, c->w), p[2];
+    F80 r80 = {0, 0};
+    const int top = c->w == 10 ? x87_top(h) : 0; /* a long double result is in ST0 */
+    if (c->w == 10)
+        r80 = x87_reg(h, top);
+    else
+        h->rr(h->uc, h->xmm_ids[0], raw);
+    double r = c->w == 10 ? f80_value(r80) : lane_value(raw, 0, c->w), p[2];
     if (!math_rule(c->fn, c->vals, r, p)) {
         PyGILState_STATE g = PyGILState_Ensure();
         PyObject *res = PyObject_CallFunction(
@@ -1705,6 +1719,13 @@ static void finish_call(HotObject *h)
         else
             node = tape_add(h->tape, c->nodes[0], c->nodes[0] ? p[0] : 0.0, c->nodes[1],
                             c->nodes[1] ? p[1] : 0.0, r, c->w, c->addr, c->code);
+    }
+    if (c->w == 10) {
+        if (node < 0 || (node && bits80_put((Bits80Object *)h->tape->bits80, node, r80.mant,
+                                            r80.se) < 0) ||
+            sh_set_node(m, X87LOC(top), 10, node) < 0)
+            h->stop(h->uc);
+        return;
     }
     if (node < 0 || sh_set_node(m, XMM_BASE, c->w, node) < 0)
         h->stop(h->uc);
@@ -1774,6 +1795,7 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
             case D_GUARD: ok = run_guard(h, d); break;
             case D_BIN: ok = run_bin(h, d, addr); break;
             case D_UN: ok = run_un(h, d, addr); break;
+            case D_X87: ok = run_x87(h, d, addr); break;
             case D_REP: ok = h->prev == addr; break; /* later iterations: done already */
             case D_CALL:
                 ok = run_call(h, d);
@@ -1979,6 +2001,9 @@ static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
         d->w_out = bin ? (uint8_t)w : (uint8_t)x;
         d->di = (uint8_t)di;
         d->code = (uint16_t)code;
+    } else if (!strcmp(kind, "x87")) {
+        if (x87_parse_desc(d, spec) < 0)
+            goto bad;
     } else if (!strcmp(kind, "call") && n == 5) {
         d->kind = D_CALL;
         if (parse_loc(PyTuple_GET_ITEM(spec, 1), &d->src) < 0)
@@ -2032,7 +2057,7 @@ static PyObject *Hot_set_target(HotObject *self, PyObject *args)
         long w = PyLong_AsLong(PyTuple_GET_ITEM(spec, 2));
         long nargs = PyLong_AsLong(PyTuple_GET_ITEM(spec, 3));
         long code = PyLong_AsLong(PyTuple_GET_ITEM(spec, 4));
-        if (fn < 0 || fn >= M_COUNT || (w != 4 && w != 8) || nargs < 1 || nargs > 2 ||
+        if (fn < 0 || fn >= M_COUNT || (w != 4 && w != 8 && w != 10) || nargs < 1 || nargs > 2 ||
             code < 0 || code > 0xFFFF) {
             free(d);
             if (!PyErr_Occurred())
@@ -2537,6 +2562,10 @@ PyMODINIT_FUNC PyInit__hot(void)
     PyObject *m = PyModule_Create(&hotmodule);
     if (!m)
         return NULL;
+    if (x87_module_init(m) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     PyObject *names = PyTuple_New(M_COUNT);
     if (!names)
         return NULL;

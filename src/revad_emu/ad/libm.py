@@ -187,3 +187,6 @@ def complex_table() -> dict[str, tuple[str, str]]:
 
 
 SYMBOLS = {**spec_table(), **vector_table(), **complex_table()}
+# cabsl(z) is hypotl(re, im): a complex long double is passed in memory as two long doubles,
+# exactly where hypotl's two arguments are (glibc's cabsl is a jump to hypotl).
+SYMBOLS.update({name: ("hypot", "l") for name in ("cabsl", "__cabsl", "cabsf64x", "__cabsf64x")})

@@ -38,6 +38,7 @@ from revad_emu.cpu.locations import gpr_loc, x87_loc, xmm_loc
 RSP, RDI, RSI = 4, 7, 6
 CALLER_SAVED = (0, 1, 2, 6, 7, 8, 9, 10, 11)  # rax rcx rdx rsi rdi r8-r11
 WIDTH = {"d": 8, "f": 4, "l": 10}
+_PREC_OF_WIDTH = {w: p for p, w in WIDTH.items()}
 
 
 @dataclass
@@ -87,7 +88,7 @@ class MathCalls:
         """Start running a call unrecorded; `rsp` is the stack pointer at function entry."""
         rec, fast = self.rec, self.fast
         if fn is None:
-            self._check_unknown(name, ret)
+            self._check_unknown(name, ret, rsp)
             rec.suppress = Call(None, "d", addr, ret, rsp, [], [], (0, 0))
             return
         if prec in ("z", "y"):
@@ -200,7 +201,7 @@ class MathCalls:
                                 ps[1] if p2 else 0.0, r, 0, w, call.addr, op)
             sh.set_node(xmm_loc(0) + o, w, node)
 
-    def _check_unknown(self, name: str, ret: int) -> None:
+    def _check_unknown(self, name: str, ret: int, rsp: int) -> None:
         """Warn if a function of the math library without a rule gets an active argument.
 
         Calls returning into the C runtime itself (ld.so running libm's initialisers and
@@ -217,6 +218,11 @@ class MathCalls:
             return
         active = any(sh.any_active(xmm_loc(i), 16) for i in range(8)) or \
             any(sh.any_active(gpr_loc(g), 8) for g in (7, 6, 2, 1, 8, 9))
+        if not active and name.endswith(("l", "f64x")):
+            # long double and complex long double arguments are passed in memory, above the
+            # return address (rsp at entry): 16 bytes each, 32 for a complex one
+            n = 64 if name.startswith("cpow") else 32 if name.startswith("c") else 16
+            active = sh.any_active(rsp + 8, n)
         if active:
             self.rec.warn(ret, "libm", f"the call returning here went to {name or 'a function'} "
                           "in the math library with an active argument: no derivative rule; "
@@ -305,7 +311,8 @@ class MathCalls:
 
     def _publish(self, target: int, info) -> None:
         """Tell the compiled hook what the target is, if it can take such calls itself:
-        ordinary code, a PLT stub, or a scalar double/float function it has a rule for."""
+        ordinary code, a PLT stub, or a scalar double/float/long double function it has a
+        rule for."""
         hot = self.rec.hot
         if hot is None:
             return
@@ -313,7 +320,7 @@ class MathCalls:
             hot.set_target(target, ("plain",))
         elif type(info) is int:
             hot.set_target(target, ("stub", info))
-        elif info[0] in _COMPILED_RULES and info[1] in ("d", "f"):
+        elif info[0] in _COMPILED_RULES and info[1] in ("d", "f", "l"):
             fn = info[0]
             hot.set_target(target, ("fn", _COMPILED_RULES[fn], WIDTH[info[1]], RULES[fn][0],
                                     op_code(f"libm:{fn}")))
@@ -323,7 +330,7 @@ class MathCalls:
         """The compiled hook's call whose rule needs Python (non-finite values: warnings)."""
         try:
             n = RULES[fn][0]
-            self.finish(Call(fn, "d" if width == 8 else "f", addr, ret, rsp, list(nodes[:n]),
+            self.finish(Call(fn, _PREC_OF_WIDTH[width], addr, ret, rsp, list(nodes[:n]),
                              list(values[:n]), (0, 0)))
         except BaseException as e:  # noqa: BLE001
             self.rec.m.fail(e)

@@ -23,16 +23,32 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from revad_emu.ad.isa.moves import _cond
+from revad_emu.ad.isa.moves import _cond, with_desc
 from revad_emu.ad.rules import BINARY, UNARY, X87_BINARY, X87_UNARY, fprem_d, fscale_d
 from revad_emu.ad.tape import op_code
 from revad_emu.ad.values import value_of
-from revad_emu.cpu.fastuc import UC_EFLAGS, UC_FPSW
+from revad_emu.compiled import _hot
+from revad_emu.cpu.fastuc import UC_EFLAGS, UC_FP, UC_FPCW, UC_FPSW
 from revad_emu.cpu.locations import gpr_loc, x87_loc
 
 C2 = 1 << 10  # status word: "incomplete" (fsin/fcos/fsincos/fptan out of range, fprem partial)
 CVT = op_code("cvt")
 _LOCS = tuple(x87_loc(p) for p in range(8))
+
+if _hot is not None:  # the compiled twins (_hot_x87.c) read FP0 + i for physical register i
+    assert UC_FP == tuple(range(UC_FP[0], UC_FP[0] + 8))
+    _hot.set_x87_regs(UC_FP[0], UC_FPSW, UC_FPCW)
+
+XM_CHECK, XM_CLEAR = 1, 2  # "passive" descriptors: integer memory operand read / written
+
+
+def _desc(h, kind: str, op: str = "", a: int = 0, b: int = 0, pop: int = 0, w: int = 0,
+          loc: tuple | None = None, code: int = 0):
+    """Attach the compiled twin's descriptor (`_hot_x87.c`, run_x87) to handler h: kind
+    names the handler shape, op the operation, a/b registers relative to TOP (b: a count for
+    "passive"), pop the p-form (for "passive": what happens to the memory operand, XM_*),
+    w the memory width, loc its address spec."""
+    return with_desc(h, ("x87", kind, op, a, b, int(pop), w, loc, code))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -145,7 +161,7 @@ def b_fld(rec, insn):
             if sh.slots:
                 t = x.top()
                 sh.copy(_LOCS[(t + i) & 7], _LOCS[(t - 1) & 7], 16)
-        return h_reg
+        return _desc(h_reg, "fld_st", a=i)
     if op.kind != "mem":
         return rec.generic(rec, insn)
     fn = rec.ea(op.mem, insn)
@@ -154,7 +170,7 @@ def b_fld(rec, insn):
         def h80():
             if sh.slots:
                 sh.copy(fn(), _LOCS[(x.top() - 1) & 7], 10)
-        return h80
+        return _desc(h80, "fld_m80", w=10, loc=fn.spec)
     if w not in (4, 8):
         return rec.generic(rec, insn)
 
@@ -168,7 +184,7 @@ def b_fld(rec, insn):
             return
         rec.pending = lambda: x.emit(d, p, 1.0, 0, 0.0, CVT)
 
-    return h
+    return _desc(h, "fld_mf", w=w, loc=fn.spec, code=CVT)
 
 
 def b_push_passive(rec, insn):
@@ -185,7 +201,8 @@ def b_push_passive(rec, insn):
                 x.int_operand_check(fn(), n)
             x.clear(x.top() - 1)
 
-    return h
+    return _desc(h, "passive", a=-1, b=1, pop=XM_CHECK if fn is not None else 0, w=n,
+                 loc=fn.spec if fn is not None else None)
 
 
 def b_fst(rec, insn):
@@ -203,7 +220,7 @@ def b_fst(rec, insn):
                 sh.copy(_LOCS[t], _LOCS[(t + i) & 7], 16)
                 if pop:
                     x.clear(t)
-        return h_reg
+        return _desc(h_reg, "fst_st", a=i, pop=pop)
     if op.kind != "mem":
         return rec.generic(rec, insn)
     fn = rec.ea(op.mem, insn)
@@ -215,7 +232,7 @@ def b_fst(rec, insn):
                 sh.copy(_LOCS[t], fn(), 10)
                 if pop:
                     x.clear(t)
-        return h80
+        return _desc(h80, "fst_m80", pop=pop, w=10, loc=fn.spec)
     if w not in (4, 8):
         return rec.generic(rec, insn)
     new_node = rec.new_node
@@ -244,7 +261,7 @@ def b_fst(rec, insn):
 
         rec.pending = post
 
-    return h
+    return _desc(h, "fst_mf", pop=pop, w=w, loc=fn.spec, code=CVT)
 
 
 def b_store_int(rec, insn):
@@ -263,7 +280,7 @@ def b_store_int(rec, insn):
             if pop:
                 x.clear(x.top())
 
-    return h
+    return _desc(h, "passive", b=int(pop), pop=XM_CLEAR, w=n, loc=fn.spec)
 
 
 # ------------------------------------------------------------------------ arithmetic
@@ -343,7 +360,10 @@ def b_arith(op: str, integer: bool = False):
 
             rec.pending = post
 
-        return h
+        if fn is not None:
+            return _desc(h, "arith_int" if integer else "arith", op, pop=pop, w=w, loc=fn.spec,
+                         code=code)
+        return _desc(h, "arith", op, a=dst_i, b=src_i, pop=pop, code=code)
 
     return b
 
@@ -374,6 +394,8 @@ def b_unary(op: str, rules=UNARY, zero: bool = False, c2_check: bool = False):
 
             rec.pending = post
 
+        if op in ("neg", "abs", "sqrt") and rules is UNARY and not zero and not c2_check:
+            return _desc(h, "unary", op, code=code)
         return h
 
     return b
@@ -559,7 +581,7 @@ def b_fxch(rec, insn):
             else:
                 sh.put(loc, ents)
 
-    return h
+    return _desc(h, "fxch", a=i)
 
 
 _FCMOV = {"b": "b", "e": "e", "be": "be", "u": "p", "nb": "nb", "ne": "ne", "nbe": "nbe",
@@ -598,7 +620,7 @@ def b_pops(n: int):
                 for k in range(n):
                     x.clear(t + k)
 
-        return h
+        return _desc(h, "passive", b=n)
     return b
 
 
@@ -641,12 +663,14 @@ def b_store_status(rec, insn):
     if op.kind == "reg" and op.reg.kind == "gpr":
         loc = gpr_loc(op.reg.index) + op.reg.offset
         n = op.reg.size
-        return lambda: sh.clear(loc, n) if sh.slots else None
+        return with_desc(lambda: sh.clear(loc, n) if sh.slots else None,
+                         ("gen", (), ((("c", loc), n),), False, False))
     if op.kind != "mem":
         return rec.generic(rec, insn)
     fn = rec.ea(op.mem, insn)
     n = 28 if insn.mnemonic.endswith("env") else 2
-    return lambda: sh.clear(fn(), n) if sh.slots else None
+    return with_desc(lambda: sh.clear(fn(), n) if sh.slots else None,
+                     ("gen", (), ((fn.spec, n),), False, False))
 
 
 def b_fnsave(restore: bool):
