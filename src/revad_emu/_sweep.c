@@ -25,13 +25,26 @@ static int get_buf(PyObject *o, Py_buffer *b, int writable, const char *what)
     return 0;
 }
 
-/* Parse (parents, partials, X, lo, hi, k) and check the sizes against each other. */
+/* Parse (parents, partials, X, lo, hi, k[, first, last]) and check the sizes against each
+ * other. Nodes first+1..last are swept (default lo+1..hi): sweep.py passes consecutive
+ * stretches of a spilled tape, so that it can let go of each one's pages once it is done;
+ * the operations and their order are those of one call over the whole window. */
 static int parse(PyObject *args, Py_buffer *P, Py_buffer *D, Py_buffer *X, Py_ssize_t *lo,
-                 Py_ssize_t *hi, Py_ssize_t *k)
+                 Py_ssize_t *hi, Py_ssize_t *k, Py_ssize_t *first, Py_ssize_t *last)
 {
     PyObject *po, *dobj, *xo;
-    if (!PyArg_ParseTuple(args, "OOOnnn", &po, &dobj, &xo, lo, hi, k))
+    *first = -1;
+    *last = -1;
+    if (!PyArg_ParseTuple(args, "OOOnnn|nn", &po, &dobj, &xo, lo, hi, k, first, last))
         return -1;
+    if (*first < 0)
+        *first = *lo;
+    if (*last < 0)
+        *last = *hi;
+    if (*first < *lo || *last > *hi) {
+        PyErr_SetString(PyExc_ValueError, "sweep: first/last outside the window lo..hi");
+        return -1;
+    }
     if (get_buf(po, P, 0, "parents") < 0)
         return -1;
     if (get_buf(dobj, D, 0, "partials") < 0) {
@@ -68,19 +81,19 @@ static inline double *row(double *X, int64_t i, Py_ssize_t lo, Py_ssize_t k)
     return i >= lo ? X + (i - (lo - 1)) * k : NULL;
 }
 
-/* reverse(parents, partials, A, lo, hi, k): adjoints of nodes hi down to lo+1 flow to their
- * parents; A is updated in place. */
+/* reverse(parents, partials, A, lo, hi, k[, first, last]): adjoints of nodes last (hi) down
+ * to first+1 (lo+1) flow to their parents; A is updated in place. */
 static PyObject *sweep_reverse(PyObject *self, PyObject *args)
 {
     Py_buffer P, D, X;
-    Py_ssize_t lo, hi, k;
-    if (parse(args, &P, &D, &X, &lo, &hi, &k) < 0)
+    Py_ssize_t lo, hi, k, first, last;
+    if (parse(args, &P, &D, &X, &lo, &hi, &k, &first, &last) < 0)
         return NULL;
     const int64_t *par = P.buf;
     const double *d = D.buf;
     double *A = X.buf;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t node = hi; node > lo; node--) {
+    for (Py_ssize_t node = last; node > first; node--) {
         const int64_t i1 = par[2 * node], i2 = par[2 * node + 1];
         const double d1 = d[2 * node], d2 = d[2 * node + 1];
         double *a = row(A, node, lo, k), *a1 = row(A, i1, lo, k), *a2 = row(A, i2, lo, k);
@@ -99,19 +112,19 @@ static PyObject *sweep_reverse(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* forward(parents, partials, T, lo, hi, k): tangents of nodes lo+1 up to hi gather their
- * parents' tangents; T is updated in place. */
+/* forward(parents, partials, T, lo, hi, k[, first, last]): tangents of nodes first+1 (lo+1)
+ * up to last (hi) gather their parents' tangents; T is updated in place. */
 static PyObject *sweep_forward(PyObject *self, PyObject *args)
 {
     Py_buffer P, D, X;
-    Py_ssize_t lo, hi, k;
-    if (parse(args, &P, &D, &X, &lo, &hi, &k) < 0)
+    Py_ssize_t lo, hi, k, first, last;
+    if (parse(args, &P, &D, &X, &lo, &hi, &k, &first, &last) < 0)
         return NULL;
     const int64_t *par = P.buf;
     const double *d = D.buf;
     double *T = X.buf;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t node = lo + 1; node <= hi; node++) {
+    for (Py_ssize_t node = first + 1; node <= last; node++) {
         const int64_t i1 = par[2 * node], i2 = par[2 * node + 1];
         const double d1 = d[2 * node], d2 = d[2 * node + 1];
         double *t = row(T, node, lo, k);
@@ -131,8 +144,10 @@ static PyObject *sweep_forward(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"reverse", sweep_reverse, METH_VARARGS, "reverse(parents, partials, A, lo, hi, k)"},
-    {"forward", sweep_forward, METH_VARARGS, "forward(parents, partials, T, lo, hi, k)"},
+    {"reverse", sweep_reverse, METH_VARARGS,
+     "reverse(parents, partials, A, lo, hi, k[, first, last])"},
+    {"forward", sweep_forward, METH_VARARGS,
+     "forward(parents, partials, T, lo, hi, k[, first, last])"},
     {NULL, NULL, 0, NULL},
 };
 

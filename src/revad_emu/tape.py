@@ -136,10 +136,15 @@ _DTYPES = {"p1": np.int64, "p2": np.int64, "d1": np.float64, "d2": np.float64,
 
 class HotTapeBuilder(TapeBuilder):
     """The same builder with its columns in the compiled `_hot.Tape`, which the C recording
-    path appends to directly. Columns are live list-like views (`value[node]`)."""
+    path appends to directly. Columns are live list-like views (`value[node]`).
 
-    def __init__(self, ctape) -> None:  # noqa: D107 - no array columns of its own
+    The C tape keeps its columns in address space reserved once and never moved, so
+    `finish` hands them to numpy as they are (no copy), and past `memory` bytes it moves
+    them into files in `spill_dir` (see `_hot.c`, "Tape type")."""
+
+    def __init__(self, ctape, spill_dir: str | None = None) -> None:  # noqa: D107
         self.ctape = ctape
+        self.spill_dir = spill_dir
         for name in _DTYPES:
             setattr(self, name, ctape.column(name))
 
@@ -156,6 +161,27 @@ class HotTapeBuilder(TapeBuilder):
     def column(self, name: str, n: int | None = None) -> np.ndarray:
         return np.frombuffer(self.ctape.column_bytes(name, -1 if n is None else n),
                              dtype=_DTYPES[name])
+
+    def view(self, name: str, n: int) -> np.ndarray:
+        """The first n entries of a column in place (parents/partials: shape (n, 2)); the
+        array keeps the C tape alive. Nodes below n never change once recording has moved
+        past them, except the few a client request rewrites before the run ends."""
+        dt = {"parents": np.int64, "partials": np.float64}.get(name) or _DTYPES[name]
+        a = np.frombuffer(self.ctape.view(name, n), dtype=dt)
+        return a.reshape(n, 2) if name in ("parents", "partials") else a
+
+    def finish(self, inputs: Marks, outputs: Marks, meta: dict | None = None) -> Tape:
+        """The recorded columns as a `Tape` without copying them: views of the C tape, whose
+        memory or spill files live as long as any of them. Recording may go on (nodes are
+        only appended; the views keep the first n)."""
+        n = len(self.ctape)
+        tape = Tape(self.view("parents", n), self.view("partials", n), self.view("value", n),
+                    self.view("addr", n), self.view("op", n),
+                    self.view("depth", n).view(np.int32), inputs, outputs, meta or {},
+                    validate=False)
+        tape.store = self.ctape
+        tape.spill_dir = self.spill_dir
+        return tape
 
 
 def node_depth(parents: np.ndarray) -> np.ndarray:
@@ -186,7 +212,7 @@ class Tape:
                  op: np.ndarray | None = None, depth: np.ndarray | None = None,
                  inputs: Marks = (), outputs: Marks = (), meta: dict | None = None,
                  input_values: np.ndarray | None = None,
-                 output_values: np.ndarray | None = None) -> None:
+                 output_values: np.ndarray | None = None, *, validate: bool = True) -> None:
         self.parents = np.ascontiguousarray(parents, dtype=np.int64).reshape(-1, 2)
         n = len(self.parents)
         self.partials = np.ascontiguousarray(partials, dtype=np.float64).reshape(n, 2)
@@ -197,12 +223,28 @@ class Tape:
         self.inputs = _named(inputs, "x")
         self.outputs = _named(outputs, "y")
         self.meta = dict(meta or {})
-        self._check()
+        if validate:  # False only for the recorder's own tapes, valid by construction
+            self._check()
         self.input_values = (self.values[self.input_nodes] if input_values is None
                              else np.asarray(input_values, np.float64))
         self.output_values = (self.values[self.output_nodes] if output_values is None
                               else np.asarray(output_values, np.float64))
         self.cache: dict = {}  # sweep plans, keyed by sweep.py; never saved
+        # The C tape whose memory or spill files hold the arrays (HotTapeBuilder.finish):
+        # sweeps and `save` call its `release(lo, hi)` to stream over a spilled tape.
+        self.store = None
+        self.spill_dir: str | None = None  # where its scratch files go (None: the default)
+
+    def release(self, lo: int, hi: int) -> None:
+        """Let go of the resident pages of nodes lo..hi-1 of a spilled tape (they stay in
+        its files and come back when read); nothing for tapes in memory."""
+        if self.store is not None and self.store.spilled:
+            self.store.release(lo, hi)
+
+    @property
+    def spilled(self) -> bool:
+        """Whether the tape lives (partly) in spill files on disk (`--tape-memory`)."""
+        return self.store is not None and self.store.spilled > 0
 
     def _check(self) -> None:
         """Reject tapes the sweeps would get silently wrong (parents after children, bad
