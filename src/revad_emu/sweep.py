@@ -41,11 +41,10 @@ tape at once and are not meant for tapes that do not fit in memory.
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Literal
-
 import mmap
 import tempfile
+from functools import cached_property
+from typing import Literal
 
 import numpy as np
 
@@ -65,7 +64,7 @@ AUTO_RATIO = 0.01
 BATCH_ELEMENTS = 1 << 24
 
 # Nodes per stretch when sweeping an in-memory tape with the reference loops (lists of one
-# stretch at a time instead of the whole tape) and, at least, for spilled tapes.
+# stretch at a time instead of the whole tape).
 STRETCH = 1 << 20
 
 
@@ -75,7 +74,7 @@ def _stretches(tape: Tape, lo: int, hi: int, backwards: bool) -> list[tuple[int,
     spilled."""
     if not tape.spilled:
         return [(lo, hi)]
-    step = max(STRETCH, tape.store.limit // 4)
+    step = max(1 << 16, tape.store.limit // 4)
     out = [(s, min(s + step, hi)) for s in range(lo, hi, step)]
     return out[::-1] if backwards else out
 
