@@ -350,11 +350,36 @@ class Tape:
         """Write an .npz (no pickles); names, meta and the op-name table go in a JSON string."""
         header = {"format": "revad_emu.tape", "version": 1, "inputs": self.inputs,
                   "outputs": self.outputs, "meta": self.meta, "ops": OPS}
+        arrays = {"parents": self.parents, "partials": self.partials, "values": self.values,
+                  "addr": self.addr, "op": self.op, "depth": self.depth,
+                  "input_values": self.input_values, "output_values": self.output_values,
+                  "header": np.array(json.dumps(header))}
         with open(path, "wb") as f:  # a file object keeps np.savez from appending ".npz"
-            np.savez(f, parents=self.parents, partials=self.partials, values=self.values,
-                     addr=self.addr, op=self.op, depth=self.depth,
-                     input_values=self.input_values, output_values=self.output_values,
-                     header=np.array(json.dumps(header)))
+            if self.spilled:
+                self._save_streaming(f, arrays)
+            else:
+                np.savez(f, **arrays)
+
+    def _save_streaming(self, f, arrays: dict[str, np.ndarray]) -> None:
+        """The layout np.savez writes (uncompressed zip64 entries of .npy files), written a
+        stretch of nodes at a time from a spilled tape's files, letting go of each
+        stretch's pages afterwards: the tape is read once and never held in memory."""
+        import zipfile
+
+        from numpy.lib import format as npy
+
+        step = max(1 << 16, self.store.limit // 8)
+        with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED,
+                             allowZip64=True) as z:
+            for key, a in arrays.items():
+                with z.open(key + ".npy", "w", force_zip64=True) as out:
+                    npy.write_array_header_1_0(out, npy.header_data_from_array_1_0(a))
+                    if a.ndim == 0 or len(a) != len(self):
+                        out.write(a.tobytes())
+                        continue
+                    for s in range(0, len(a), step):
+                        out.write(a[s:s + step].tobytes())
+                        self.release(s, s + step)
 
     @classmethod
     def load(cls, path: str | os.PathLike | bytes) -> Tape:
