@@ -77,9 +77,9 @@ def child(exe: str, iterations: int, memory: str, save: str | None) -> dict:
 
 
 def run_child(exe: Path, iterations: int, memory: str, save: str | None) -> dict:
-    code = ("import json, sys; sys.path[:0] = %r; import bench_bigtape as b; "
-            "print(json.dumps(b.child(%r, %d, %r, %r)))"
-            % ([str(Path(__file__).parent)], str(exe), iterations, memory, save))
+    here = [str(Path(__file__).parent)]
+    code = (f"import json, sys; sys.path[:0] = {here!r}; import bench_bigtape as b; "
+            f"print(json.dumps(b.child({str(exe)!r}, {iterations}, {memory!r}, {save!r})))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        check=False)
     if r.returncode:

@@ -750,27 +750,33 @@ static PyTypeObject ShadowType = {
 #include <unistd.h>
 #include <errno.h>
 
-enum { C_P1, C_P2, C_D1, C_D2, C_VALUE, C_ADDR, C_OP, C_DEPTH, C_WIDTH, NCOLS,
+enum { C_P1, C_P2, C_D1, C_D2, C_VALUE, C_ADDR, C_OP, C_WIDTH, C_SITE, NCOLS,
        C_PAR = NCOLS, C_DER };
 static const char *col_names[NCOLS + 2] = {"p1", "p2", "d1", "d2", "value", "addr", "op",
-                                           "depth", "width", "parents", "partials"};
-static const int col_size[NCOLS + 2] = {8, 8, 8, 8, 8, 8, 2, 4, 1, 16, 16};
+                                           "width", "site", "parents", "partials"};
+static const int col_size[NCOLS + 2] = {8, 8, 8, 8, 8, 8, 2, 1, 4, 16, 16};
 
 /* Storage areas: parents and partials interleaved (node k at 2k, 2k+1) as the finished
- * Tape's (n, 2) arrays want them. */
-enum { A_PAR, A_DER, A_VAL, A_ADDR, A_OP, A_DEPTH, A_WIDTH, NAREA };
-static const int area_size[NAREA] = {16, 16, 8, 8, 2, 4, 1};
-#define NODE_BYTES 55           /* sum of area_size */
+ * Tape's (n, 2) arrays want them; per node a value and a *site*, the index of its
+ * (instruction address, operation code, value width) in a small table: a program has a few
+ * thousand such triples, so 4 bytes per node stand for 11. Depths are not stored: they
+ * follow from the parents (tape.py computes them when asked). */
+enum { A_PAR, A_DER, A_VAL, A_SITE, NAREA };
+static const int area_size[NAREA] = {16, 16, 8, 4};
+#define NODE_BYTES 44           /* sum of area_size */
 #define TAPE_CHUNK (1LL << 16)   /* nodes; every area's chunk is a whole number of pages */
 
 typedef struct {
     PyObject_HEAD int64_t *par; /* p1 of node k at 2k, p2 at 2k+1 */
     double *der;                 /* d1, d2 likewise */
     double *val;
-    uint64_t *addr;
-    uint16_t *op;
-    uint32_t *depth;
-    uint8_t *width;
+    uint32_t *site;   /* index into s_addr/s_op/s_width */
+    uint64_t *s_addr; /* the site table */
+    uint16_t *s_op;
+    uint8_t *s_width;  /* value width in bytes; | ROOT_SITE for nodes made by new_input */
+    uint32_t ns, scap; /* sites, and room for them */
+    uint32_t *hash;   /* open addressing over the sites: id + 1, 0 = empty */
+    uint32_t hcap;    /* a power of two, at least twice ns */
     int64_t n;        /* nodes on the tape */
     int64_t cap;      /* nodes usable without calling tape_more */
     int64_t reserve;  /* nodes of address space reserved per area */
@@ -791,10 +797,7 @@ static char *area_ptr(TapeObject *t, int a)
     case A_PAR: return (char *)t->par;
     case A_DER: return (char *)t->der;
     case A_VAL: return (char *)t->val;
-    case A_ADDR: return (char *)t->addr;
-    case A_OP: return (char *)t->op;
-    case A_DEPTH: return (char *)t->depth;
-    default: return (char *)t->width;
+    default: return (char *)t->site;
     }
 }
 
@@ -804,10 +807,7 @@ static void set_area(TapeObject *t, int a, void *p)
     case A_PAR: t->par = p; break;
     case A_DER: t->der = p; break;
     case A_VAL: t->val = p; break;
-    case A_ADDR: t->addr = p; break;
-    case A_OP: t->op = p; break;
-    case A_DEPTH: t->depth = p; break;
-    default: t->width = p; break;
+    default: t->site = p; break;
     }
 }
 
@@ -954,22 +954,103 @@ static int tape_more(TapeObject *t)
     return 0;
 }
 
+static inline uint32_t site_hash(uint64_t addr, int op, int width)
+{
+    uint64_t h = (addr ^ ((uint64_t)op << 48) ^ ((uint64_t)width << 40)) * 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)(h >> 32);
+}
+
+/* Room for one more site (table and hash); no Python, as tape_more. */
+static int site_room(TapeObject *t)
+{
+    if (t->ns == t->scap) {
+        if (t->scap >= 0x7FFFFFFFu)
+            return -1;
+        uint32_t cap = t->scap ? t->scap * 2 : 512;
+        uint64_t *a = realloc(t->s_addr, (size_t)cap * 8);
+        if (!a)
+            return -1;
+        t->s_addr = a;
+        uint16_t *o = realloc(t->s_op, (size_t)cap * 2);
+        if (!o)
+            return -1;
+        t->s_op = o;
+        uint8_t *w = realloc(t->s_width, cap);
+        if (!w)
+            return -1;
+        t->s_width = w;
+        t->scap = cap;
+    }
+    if ((uint64_t)(t->ns + 1) * 2 > t->hcap) {
+        uint32_t cap = t->hcap ? t->hcap * 2 : 1024;
+        uint32_t *h = calloc(cap, 4);
+        if (!h)
+            return -1;
+        for (uint32_t e = 0; e < t->ns; e++) {
+            uint32_t i = site_hash(t->s_addr[e], t->s_op[e], t->s_width[e]) & (cap - 1);
+            while (h[i])
+                i = (i + 1) & (cap - 1);
+            h[i] = e + 1;
+        }
+        free(t->hash);
+        t->hash = h;
+        t->hcap = cap;
+    }
+    return 0;
+}
+
+/* The site of (addr, op, width), added to the table on first use; -1: out of memory. */
+static inline int64_t site_id(TapeObject *t, uint64_t addr, int op, int width)
+{
+    uint32_t mask = t->hcap - 1, i = site_hash(addr, op, width) & mask, e;
+    while ((e = t->hash[i]) != 0) {
+        e--;
+        if (t->s_addr[e] == addr && t->s_op[e] == (uint16_t)op &&
+            t->s_width[e] == (uint8_t)width)
+            return e;
+        i = (i + 1) & mask;
+    }
+    if ((t->ns == t->scap || (uint64_t)(t->ns + 1) * 2 > t->hcap)) {
+        if (site_room(t) < 0)
+            return -1;
+        mask = t->hcap - 1;
+        i = site_hash(addr, op, width) & mask;
+        while (t->hash[i])
+            i = (i + 1) & mask;
+    }
+    e = t->ns++;
+    t->s_addr[e] = addr;
+    t->s_op[e] = (uint16_t)op;
+    t->s_width[e] = (uint8_t)width;
+    t->hash[i] = e + 1;
+    return e;
+}
+
+/* Flag in s_width of the sites of nodes made by new_input: the depth rule (inputs 0, every
+ * other node one more than its deeper parent) needs to know them, and a node made by add
+ * may carry the "input" op code too (Derivgrind's NEW_INDEX). */
+#define ROOT_SITE 0x80
+
+static inline uint8_t node_width(const TapeObject *t, int64_t k)
+{
+    return t->s_width[t->site[k]] & ~ROOT_SITE;
+}
+
 static inline int64_t tape_add(TapeObject *t, int64_t p1, double d1, int64_t p2, double d2,
                                double value, int width, uint64_t addr, int op)
 {
     if (t->n >= t->cap && tape_more(t) < 0)
         return -1;
+    int64_t s = site_id(t, addr, op, width);
+    if (s < 0)
+        return -1;
     int64_t k = t->n++;
-    uint32_t a = t->depth[p1], b = t->depth[p2];
-    t->depth[k] = (a > b ? a : b) + 1;
+    t->site[k] = (uint32_t)s;
     t->par[2 * k] = p1;
     t->par[2 * k + 1] = p2;
     t->der[2 * k] = d1;
     t->der[2 * k + 1] = d2;
     t->val[k] = value;
-    t->addr[k] = addr;
-    t->op[k] = (uint16_t)op;
-    t->width[k] = (uint8_t)width;
     return k;
 }
 
@@ -1010,12 +1091,11 @@ static int Tape_init(TapeObject *self, PyObject *args, PyObject *kw)
     Py_XSETREF(self->bits80, PyDict_New());
     if (!self->bits80)
         return -1;
-    if (tape_add(self, 0, 0.0, 0, 0.0, 0.0, 0, 0, 0) < 0) { /* node 0: the passive node */
-        if (!PyErr_Occurred())
+    if (site_room(self) < 0 || tape_add(self, 0, 0.0, 0, 0.0, 0.0, 0, 0, 0) < 0) {
+        if (!PyErr_Occurred()) /* node 0: the passive node, site 0 */
             PyErr_NoMemory();
         return -1;
     }
-    self->depth[0] = 0;
     return 0;
 }
 
@@ -1028,6 +1108,10 @@ static void Tape_dealloc(TapeObject *self)
             close(self->fd[a]);
     }
     free(self->spill_path);
+    free(self->s_addr);
+    free(self->s_op);
+    free(self->s_width);
+    free(self->hash);
     Py_XDECREF(self->bits80);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -1071,6 +1155,8 @@ static PyObject *Tape_add(TapeObject *self, PyObject *const *a, Py_ssize_t n)
     long op = PyLong_AsLong(a[8]);
     if (PyErr_Occurred() || !parent_ok(self, p1) || !parent_ok(self, p2))
         return NULL;
+    if (w < 0 || w >= ROOT_SITE)
+        return PyErr_Format(PyExc_ValueError, "width %ld out of range", w);
     int64_t k = tape_add(self, p1, d1, p2, d2, v, (int)w, addr, (int)op);
     if (k < 0)
         return tape_full(self);
@@ -1091,10 +1177,11 @@ static PyObject *Tape_new_input(TapeObject *self, PyObject *const *a, Py_ssize_t
     long op = PyLong_AsLong(a[4]);
     if (PyErr_Occurred())
         return NULL;
-    int64_t k = tape_add(self, 0, 0.0, 0, 0.0, v, (int)w, addr, (int)op);
+    if (w < 0 || w >= ROOT_SITE)
+        return PyErr_Format(PyExc_ValueError, "width %ld out of range", w);
+    int64_t k = tape_add(self, 0, 0.0, 0, 0.0, v, (int)w | ROOT_SITE, addr, (int)op);
     if (k < 0)
         return tape_full(self);
-    self->depth[k] = 0;
     PyObject *node = PyLong_FromLongLong(k);
     if (node && w == 10 && PyDict_SetItem(self->bits80, node, a[1]) < 0)
         Py_CLEAR(node);
@@ -1118,7 +1205,7 @@ static PyObject *Tape_valid(TapeObject *self, PyObject *const *a, Py_ssize_t n)
     long w = PyLong_AsLong(a[2]);
     if (PyErr_Occurred())
         return NULL;
-    return PyBool_FromLong(k > 0 && k < self->n && self->width[k] == w &&
+    return PyBool_FromLong(k > 0 && k < self->n && node_width(self, k) == w &&
                            same_value(v, self->val[k]));
 }
 
@@ -1134,7 +1221,8 @@ static int col_index(PyObject *name, int views)
     return -1;
 }
 
-/* Address of entry i of column c (p1/p2/d1/d2 are every other entry of their area). */
+/* Address of entry i of column c (p1/p2/d1/d2 are every other entry of their area;
+ * addr/op/width are entries of the site table). */
 static char *col_entry(TapeObject *t, int c, int64_t i)
 {
     switch (c) {
@@ -1143,10 +1231,9 @@ static char *col_entry(TapeObject *t, int c, int64_t i)
     case C_D1: return (char *)(t->der + 2 * i);
     case C_D2: return (char *)(t->der + 2 * i + 1);
     case C_VALUE: return (char *)(t->val + i);
-    case C_ADDR: return (char *)(t->addr + i);
-    case C_OP: return (char *)(t->op + i);
-    case C_DEPTH: return (char *)(t->depth + i);
-    case C_WIDTH: return (char *)(t->width + i);
+    case C_ADDR: return (char *)(t->s_addr + t->site[i]);
+    case C_OP: return (char *)(t->s_op + t->site[i]);
+    case C_SITE: return (char *)(t->site + i);
     case C_PAR: return (char *)(t->par + 2 * i);
     default: return (char *)(t->der + 2 * i);
     }
@@ -1169,7 +1256,10 @@ static PyObject *Tape_column_bytes(TapeObject *self, PyObject *args)
     if (!b)
         return NULL;
     char *dst = PyBytes_AS_STRING(b);
-    if (c <= C_D2) { /* one of two interleaved entries */
+    if (c == C_WIDTH) {
+        for (Py_ssize_t i = 0; i < cnt; i++)
+            dst[i] = (char)node_width(self, i);
+    } else if (c <= C_D2 || (c >= C_ADDR && c <= C_WIDTH)) { /* interleaved, or via sites */
         for (Py_ssize_t i = 0; i < cnt; i++)
             memcpy(dst + i * s, col_entry(self, c, i), s);
     } else {
@@ -1218,10 +1308,10 @@ static PyObject *Column_item(ColumnObject *self, Py_ssize_t i)
     case C_D1: return PyFloat_FromDouble(t->der[2 * i]);
     case C_D2: return PyFloat_FromDouble(t->der[2 * i + 1]);
     case C_VALUE: return PyFloat_FromDouble(t->val[i]);
-    case C_ADDR: return PyLong_FromUnsignedLongLong(t->addr[i]);
-    case C_OP: return PyLong_FromLong(t->op[i]);
-    case C_DEPTH: return PyLong_FromUnsignedLong(t->depth[i]);
-    default: return PyLong_FromLong(t->width[i]);
+    case C_ADDR: return PyLong_FromUnsignedLongLong(t->s_addr[t->site[i]]);
+    case C_OP: return PyLong_FromLong(t->s_op[t->site[i]]);
+    case C_SITE: return PyLong_FromUnsignedLong(t->site[i]);
+    default: return PyLong_FromLong(node_width(t, i));
     }
 }
 
@@ -1236,7 +1326,26 @@ static int Column_ass_item(ColumnObject *self, Py_ssize_t i, PyObject *v)
     case C_D1: t->der[2 * i] = PyFloat_AsDouble(v); break;
     case C_D2: t->der[2 * i + 1] = PyFloat_AsDouble(v); break;
     case C_VALUE: t->val[i] = PyFloat_AsDouble(v); break;
-    case C_WIDTH: t->width[i] = (uint8_t)PyLong_AsLong(v); break;
+    case C_WIDTH: { /* the node moves to the site of its instruction with this width */
+        long w = PyLong_AsLong(v);
+        if (w < 0 || w > 255) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "width out of range");
+            return -1;
+        }
+        uint32_t e = t->site[i];
+        if (w & ROOT_SITE) {
+            PyErr_SetString(PyExc_ValueError, "width out of range");
+            return -1;
+        }
+        int64_t s = site_id(t, t->s_addr[e], t->s_op[e], (int)w | (t->s_width[e] & ROOT_SITE));
+        if (s < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->site[i] = (uint32_t)s;
+        break;
+    }
     default: PyErr_SetString(PyExc_TypeError, "tape column is read-only"); return -1;
     }
     return PyErr_Occurred() ? -1 : 0;
@@ -1244,10 +1353,11 @@ static int Column_ass_item(ColumnObject *self, Py_ssize_t i, PyObject *v)
 
 static int Column_getbuffer(ColumnObject *self, Py_buffer *view, int flags)
 {
-    static char *formats[NCOLS + 2] = {"q", "q", "d", "d", "d", "Q", "H", "I", "B", "q", "d"};
+    static char *formats[NCOLS + 2] = {"q", "q", "d", "d", "d", "Q", "H", "B", "I", "q", "d"};
     int c = self->c;
-    if (c <= C_D2) {
-        PyErr_SetString(PyExc_BufferError, "p1/p2/d1/d2 are strided: view parents/partials");
+    if (c != C_VALUE && c < C_SITE) {
+        PyErr_SetString(PyExc_BufferError, "only value, site, parents and partials are "
+                        "stored as arrays");
         return -1;
     }
     int pair = c >= C_PAR;
@@ -1336,6 +1446,15 @@ static PyObject *Tape_view(TapeObject *self, PyObject *args)
     return (PyObject *)new_column(self, c, cnt);
 }
 
+/* sites() -> (addr, op, width): the site table as bytes (u64, u16, u8 entries; width has
+ * ROOT_SITE set for the sites of nodes made by new_input) */
+static PyObject *Tape_sites(TapeObject *self, PyObject *unused)
+{
+    return Py_BuildValue("y#y#y#", (const char *)self->s_addr, (Py_ssize_t)self->ns * 8,
+                         (const char *)self->s_op, (Py_ssize_t)self->ns * 2,
+                         (const char *)self->s_width, (Py_ssize_t)self->ns);
+}
+
 static PyObject *Tape_get_bits80(TapeObject *self, void *closure)
 {
     Py_INCREF(self->bits80);
@@ -1360,6 +1479,7 @@ static PyMethodDef Tape_methods[] = {
     {"column", (PyCFunction)Tape_column, METH_O, NULL},
     {"view", (PyCFunction)Tape_view, METH_VARARGS, NULL},
     {"release", (PyCFunction)Tape_release, METH_VARARGS, NULL},
+    {"sites", (PyCFunction)Tape_sites, METH_NOARGS, NULL},
     {NULL}};
 
 static PyGetSetDef Tape_getset[] = {
@@ -1616,7 +1736,7 @@ static inline double lane_value(const uint8_t *raw, int off, int w)
 
 static inline int node_ok(const TapeObject *t, int64_t node, double v, int w)
 {
-    return node < t->n && t->width[node] == w && same_value(v, t->val[node]);
+    return node < t->n && node_width(t, node) == w && same_value(v, t->val[node]);
 }
 
 /* The bytes of an xmm register or memory source operand at location sl (nonzero: unmapped). */

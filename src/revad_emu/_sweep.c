@@ -143,7 +143,73 @@ static PyObject *sweep_forward(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* depths(parents, sites, is_input, out, first, last): the depth of nodes first..last-1 as
+ * the recorder's builder defines it (tape.recorded_depth, its Python twin): 0 for node 0 and
+ * for inputs (nodes whose site is flagged in is_input), else one more than the deeper
+ * parent. The compiled tape does not store depths; a finished tape computes them once asked,
+ * a stretch at a time when it is spilled. */
+static PyObject *sweep_depths(PyObject *self, PyObject *args)
+{
+    PyObject *po, *so, *io, *oo;
+    Py_ssize_t first, last;
+    Py_buffer P, S, I, O;
+    if (!PyArg_ParseTuple(args, "OOOOnn", &po, &so, &io, &oo, &first, &last))
+        return NULL;
+    if (get_buf(po, &P, 0, "parents") < 0)
+        return NULL;
+    if (get_buf(so, &S, 0, "sites") < 0) {
+        PyBuffer_Release(&P);
+        return NULL;
+    }
+    if (get_buf(io, &I, 0, "is_input") < 0) {
+        PyBuffer_Release(&P);
+        PyBuffer_Release(&S);
+        return NULL;
+    }
+    if (get_buf(oo, &O, 1, "out") < 0) {
+        PyBuffer_Release(&P);
+        PyBuffer_Release(&S);
+        PyBuffer_Release(&I);
+        return NULL;
+    }
+    const int64_t *par = P.buf;
+    const uint32_t *site = S.buf;
+    const uint8_t *inp = I.buf;
+    int32_t *out = O.buf;
+    Py_ssize_t n = O.len / 4;
+    int ok = first >= 0 && last <= n && first <= last && P.len >= n * 16 && S.len >= n * 4;
+    if (ok) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = first; k < last && ok; k++) {
+            int64_t a = par[2 * k], b = par[2 * k + 1];
+            uint32_t s = site[k];
+            if ((Py_ssize_t)s >= I.len || a < 0 || b < 0 || (k && (a >= k || b >= k))) {
+                ok = 0;
+                break;
+            }
+            if (k == 0 || inp[s]) {
+                out[k] = 0;
+            } else {
+                int32_t da = out[a], db = out[b];
+                out[k] = (da > db ? da : db) + 1;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&P);
+    PyBuffer_Release(&S);
+    PyBuffer_Release(&I);
+    PyBuffer_Release(&O);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "depths: inconsistent arrays");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"depths", sweep_depths, METH_VARARGS,
+     "depths(parents, sites, is_input, out, first, last)"},
     {"reverse", sweep_reverse, METH_VARARGS,
      "reverse(parents, partials, A, lo, hi, k[, first, last])"},
     {"forward", sweep_forward, METH_VARARGS,
