@@ -93,6 +93,24 @@ def test_compiled_sweep_scratch_in_a_file(tapes, monkeypatch) -> None:
 
 
 @needs_hot
+@pytest.mark.parametrize("memory", [0, 1])
+def test_parents_widened_past_int32(tapes, monkeypatch, memory) -> None:
+    """Parents are int32 up to Recorder.NARROW_MAX nodes (2^31), then widened to int64 in
+    place, in memory or in the spill files; lowered here so a short run crosses it."""
+    from revad_emu.recorder import Recorder
+
+    whole, _, _ = tapes
+    assert whole.tape.parents.dtype == np.int32
+    monkeypatch.setattr(Recorder, "NARROW_MAX", 150_001)
+    wide = Emulator(whole.emulator.path, whole.emulator.argv).record(tape_memory=memory).tape
+    assert wide.parents.dtype == np.int64 and wide.spilled == bool(memory)
+    for name in COLUMNS:
+        assert np.array_equal(getattr(whole.tape, name), getattr(wide, name)), name
+    for method in ("compiled", "loop"):
+        assert np.array_equal(whole.tape.jacobian(method), wide.jacobian(method))
+
+
+@needs_hot
 def test_cli_tape_memory_saves_a_loadable_tape(exe, tmp_path, capsys) -> None:
     out = tmp_path / "t.npz"
     rc = cli_main(["-q", "--tape-memory", "64K", "--tape", str(out), str(exe),

@@ -757,17 +757,24 @@ static const char *col_names[NCOLS + 2] = {"p1", "p2", "d1", "d2", "value", "add
 static const int col_size[NCOLS + 2] = {8, 8, 8, 8, 8, 8, 2, 1, 4, 16, 16};
 
 /* Storage areas: parents and partials interleaved (node k at 2k, 2k+1) as the finished
- * Tape's (n, 2) arrays want them; per node a value and a *site*, the index of its
+ * Tape's (n, 2) arrays want them, parents as int32 while every index fits (below
+ * `narrow_max`, 2^31 nodes), then widened in place to int64 (`widen`); per node a value and
+ * a *site*, the index of its
  * (instruction address, operation code, value width) in a small table: a program has a few
  * thousand such triples, so 4 bytes per node stand for 11. Depths are not stored: they
  * follow from the parents (tape.py computes them when asked). */
 enum { A_PAR, A_DER, A_VAL, A_SITE, NAREA };
-static const int area_size[NAREA] = {16, 16, 8, 4};
-#define NODE_BYTES 44           /* sum of area_size */
+static const int area_size[NAREA] = {16, 16, 8, 4}; /* address space reserved per node */
+#define NODE_BYTES_WIDE 44      /* sum of area_size */
+#define NODE_BYTES_NARROW 36    /* the same with int32 parents */
 #define TAPE_CHUNK (1LL << 16)   /* nodes; every area's chunk is a whole number of pages */
 
 typedef struct {
-    PyObject_HEAD int64_t *par; /* p1 of node k at 2k, p2 at 2k+1 */
+    PyObject_HEAD int64_t *par; /* p1 of node k at 2k, p2 at 2k+1 (wide) */
+    int32_t *par32;              /* the same address, while parents are narrow */
+    int wide;                    /* parents are int64 */
+    int64_t narrow_max;          /* widen before node narrow_max is added */
+    long long memory;            /* the budget in bytes (Tape(memory=...)) */
     double *der;                 /* d1, d2 likewise */
     double *val;
     uint32_t *site;   /* index into s_addr/s_op/s_width */
@@ -804,7 +811,7 @@ static char *area_ptr(TapeObject *t, int a)
 static void set_area(TapeObject *t, int a, void *p)
 {
     switch (a) {
-    case A_PAR: t->par = p; break;
+    case A_PAR: t->par = p; t->par32 = p; break;
     case A_DER: t->der = p; break;
     case A_VAL: t->val = p; break;
     default: t->site = p; break;
@@ -818,7 +825,7 @@ static int tape_reserve(TapeObject *t)
     int64_t nodes = 1LL << 32;
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        int64_t fit = (int64_t)(rl.rlim_cur / 16 / NODE_BYTES);
+        int64_t fit = (int64_t)(rl.rlim_cur / 16 / NODE_BYTES_WIDE);
         if (fit < nodes)
             nodes = fit;
     }
@@ -844,13 +851,19 @@ static int tape_reserve(TapeObject *t)
     return -1;
 }
 
+/* Bytes per node of area a as stored now (the parents' width may still be narrow). */
+static inline size_t asz(const TapeObject *t, int a)
+{
+    return a == A_PAR && !t->wide ? 8 : (size_t)area_size[a];
+}
+
 static int64_t round_chunk(int64_t n) { return (n + TAPE_CHUNK - 1) / TAPE_CHUNK * TAPE_CHUNK; }
 
 /* Map file-backed nodes [from, to) of every area (the files already hold that length). */
 static int map_files(TapeObject *t, int64_t from, int64_t to)
 {
     for (int a = 0; a < NAREA; a++) {
-        size_t s = area_size[a];
+        size_t s = asz(t, a);
         void *want = area_ptr(t, a) + from * s;
         void *p = mmap(want, (to - from) * s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
                        t->fd[a], (off_t)(from * s));
@@ -867,8 +880,8 @@ static void drop_pages(TapeObject *t, int64_t from, int64_t to)
         to = t->mapped;
     long page = sysconf(_SC_PAGESIZE);
     for (int a = 0; a < NAREA; a++) {
-        uintptr_t lo = (uintptr_t)(area_ptr(t, a) + from * area_size[a]);
-        uintptr_t hi = (uintptr_t)(area_ptr(t, a) + to * area_size[a]);
+        uintptr_t lo = (uintptr_t)(area_ptr(t, a) + from * asz(t, a));
+        uintptr_t hi = (uintptr_t)(area_ptr(t, a) + to * asz(t, a));
         lo = (lo + page - 1) / page * page;
         hi = hi / page * page;
         if (hi > lo)
@@ -890,12 +903,12 @@ static int spill_start(TapeObject *t)
         }
         unlink(path);
         t->fd[a] = fd;
-        size_t len = (size_t)upto * area_size[a], done = 0;
+        size_t len = (size_t)upto * asz(t, a), done = 0;
         const char *src = area_ptr(t, a);
         if (ftruncate(fd, (off_t)len) < 0)
             goto fail;
-        while (done < (size_t)t->n * area_size[a]) {
-            ssize_t w = write(fd, src + done, (size_t)t->n * area_size[a] - done);
+        while (done < (size_t)t->n * asz(t, a)) {
+            ssize_t w = write(fd, src + done, (size_t)t->n * asz(t, a) - done);
             if (w < 0) {
                 if (errno == EINTR)
                     continue;
@@ -923,9 +936,57 @@ fail:
 /* Slow path of tape_add: start spilling, or map the next chunk of the files (and drop old
  * pages now and then). Runs in the hook without the GIL, so it never touches Python: -1
  * with errno set (or a full reservation) and the caller, holding the GIL, raises. */
+static int64_t limit_nodes(const TapeObject *t)
+{
+    if (t->memory <= 0)
+        return 0;
+    int64_t l = t->memory / (t->wide ? NODE_BYTES_WIDE : NODE_BYTES_NARROW);
+    return l > 0 ? l : 1;
+}
+
+/* Parents int32 -> int64 in place, from the last node down: the 16-byte pair of node i
+ * covers the 8-byte pairs of nodes 2i and 2i+1, already moved (node 0 reads before it
+ * writes). A spilled tape's parents file doubles and its pages are let go of as the loop
+ * goes. Refused while a finished tape views the narrow parents. */
+static int widen(TapeObject *t)
+{
+    if (t->exports) {
+        errno = EBUSY;
+        return -1;
+    }
+    const int64_t n = t->n;
+    long page = sysconf(_SC_PAGESIZE);
+    if (t->mapped) {
+        if (ftruncate(t->fd[A_PAR], (off_t)(t->mapped * 16)) < 0)
+            return -1;
+        void *p = mmap(t->par, (size_t)t->mapped * 16, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_FIXED, t->fd[A_PAR], 0);
+        if (p != (void *)t->par)
+            return -1;
+    }
+    const int32_t *src = t->par32;
+    int64_t *dst = t->par;
+    for (int64_t i = n - 1; i >= 0; i--) {
+        const int64_t a = src[2 * i], b = src[2 * i + 1];
+        dst[2 * i] = a;
+        dst[2 * i + 1] = b;
+        if (t->mapped && (i & 0xFFFFF) == 0) {
+            uintptr_t lo = ((uintptr_t)t->par + 8 * (uintptr_t)i + page - 1) / page * page;
+            uintptr_t hi = ((uintptr_t)t->par + 16 * (uintptr_t)n) / page * page;
+            if (hi > lo)
+                madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        }
+    }
+    t->wide = 1;
+    t->limit = limit_nodes(t);
+    return 0;
+}
+
 static int tape_more(TapeObject *t)
 {
     if (t->n >= t->reserve - 1)
+        return -1;
+    if (!t->wide && t->n >= t->narrow_max && widen(t) < 0)
         return -1;
     if (!t->mapped) {
         if (t->limit && t->n >= t->limit) {
@@ -933,13 +994,15 @@ static int tape_more(TapeObject *t)
                 return -1;
         } else {
             t->cap = t->limit && t->limit < t->reserve ? t->limit : t->reserve - 1;
+            if (!t->wide && t->cap > t->narrow_max)
+                t->cap = t->narrow_max;
             return t->n < t->cap ? 0 : -1;
         }
     }
     if (t->n >= t->mapped) {
         int64_t to = t->mapped + TAPE_CHUNK;
         for (int a = 0; a < NAREA; a++)
-            if (ftruncate(t->fd[a], (off_t)(to * area_size[a])) < 0)
+            if (ftruncate(t->fd[a], (off_t)(to * asz(t, a))) < 0)
                 return -1;
         if (map_files(t, t->mapped, to) < 0)
             return -1;
@@ -951,6 +1014,8 @@ static int tape_more(TapeObject *t)
         t->next_drop = t->n + (t->limit / 4 > TAPE_CHUNK ? t->limit / 4 : TAPE_CHUNK);
     }
     t->cap = t->mapped < t->reserve - 1 ? t->mapped : t->reserve - 1;
+    if (!t->wide && t->cap > t->narrow_max)
+        t->cap = t->narrow_max;
     return 0;
 }
 
@@ -1046,22 +1111,33 @@ static inline int64_t tape_add(TapeObject *t, int64_t p1, double d1, int64_t p2,
         return -1;
     int64_t k = t->n++;
     t->site[k] = (uint32_t)s;
-    t->par[2 * k] = p1;
-    t->par[2 * k + 1] = p2;
+    if (t->wide) {
+        t->par[2 * k] = p1;
+        t->par[2 * k + 1] = p2;
+    } else {
+        t->par32[2 * k] = (int32_t)p1;
+        t->par32[2 * k + 1] = (int32_t)p2;
+    }
     t->der[2 * k] = d1;
     t->der[2 * k + 1] = d2;
     t->val[k] = value;
     return k;
 }
 
-/* Tape(memory=0, spill_dir=None): `memory` bytes of tape in RAM before spilling (0: never) */
+/* Tape(memory=0, spill_dir=None, narrow_max=2**31): `memory` bytes of tape in RAM before
+ * spilling (0: never); parents are int32 until the tape reaches narrow_max nodes (a smaller
+ * value lets the tests widen a short tape). */
 static int Tape_init(TapeObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"memory", "spill_dir", NULL};
-    long long memory = 0;
+    static char *kwlist[] = {"memory", "spill_dir", "narrow_max", NULL};
+    long long memory = 0, narrow_max = 1LL << 31;
     PyObject *dir = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LO", kwlist, &memory, &dir))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LOL", kwlist, &memory, &dir, &narrow_max))
         return -1;
+    if (narrow_max < 1 || narrow_max > (1LL << 31)) {
+        PyErr_SetString(PyExc_ValueError, "narrow_max must lie in 1..2**31");
+        return -1;
+    }
     if (self->reserve) {
         PyErr_SetString(PyExc_RuntimeError, "Tape is initialised once");
         return -1;
@@ -1074,9 +1150,10 @@ static int Tape_init(TapeObject *self, PyObject *args, PyObject *kw)
         self->fd[a] = -1;
     if (tape_reserve(self) < 0)
         return -1;
-    self->limit = memory > 0 ? memory / NODE_BYTES : 0;
-    if (memory > 0 && self->limit < 1)
-        self->limit = 1;
+    self->memory = memory;
+    self->narrow_max = narrow_max;
+    self->wide = 0;
+    self->limit = limit_nodes(self);
     self->cap = 0;
     self->n = 0;
     self->next_drop = 0;
@@ -1226,7 +1303,7 @@ static int col_index(PyObject *name, int views)
 static char *col_entry(TapeObject *t, int c, int64_t i)
 {
     switch (c) {
-    case C_P1: return (char *)(t->par + 2 * i);
+    case C_P1: return (char *)(t->par + 2 * i); /* wide parents only */
     case C_P2: return (char *)(t->par + 2 * i + 1);
     case C_D1: return (char *)(t->der + 2 * i);
     case C_D2: return (char *)(t->der + 2 * i + 1);
@@ -1234,7 +1311,7 @@ static char *col_entry(TapeObject *t, int c, int64_t i)
     case C_ADDR: return (char *)(t->s_addr + t->site[i]);
     case C_OP: return (char *)(t->s_op + t->site[i]);
     case C_SITE: return (char *)(t->site + i);
-    case C_PAR: return (char *)(t->par + 2 * i);
+    case C_PAR: return t->wide ? (char *)(t->par + 2 * i) : (char *)(t->par32 + 2 * i);
     default: return (char *)(t->der + 2 * i);
     }
 }
@@ -1259,6 +1336,11 @@ static PyObject *Tape_column_bytes(TapeObject *self, PyObject *args)
     if (c == C_WIDTH) {
         for (Py_ssize_t i = 0; i < cnt; i++)
             dst[i] = (char)node_width(self, i);
+    } else if ((c == C_P1 || c == C_P2) && !self->wide) {
+        for (Py_ssize_t i = 0; i < cnt; i++) {
+            int64_t p = self->par32[2 * i + (c == C_P2)];
+            memcpy(dst + i * 8, &p, 8);
+        }
     } else if (c <= C_D2 || (c >= C_ADDR && c <= C_WIDTH)) { /* interleaved, or via sites */
         for (Py_ssize_t i = 0; i < cnt; i++)
             memcpy(dst + i * s, col_entry(self, c, i), s);
@@ -1303,8 +1385,8 @@ static PyObject *Column_item(ColumnObject *self, Py_ssize_t i)
         return NULL;
     }
     switch (self->c) {
-    case C_P1: return PyLong_FromLongLong(t->par[2 * i]);
-    case C_P2: return PyLong_FromLongLong(t->par[2 * i + 1]);
+    case C_P1: return PyLong_FromLongLong(t->wide ? t->par[2 * i] : t->par32[2 * i]);
+    case C_P2: return PyLong_FromLongLong(t->wide ? t->par[2 * i + 1] : t->par32[2 * i + 1]);
     case C_D1: return PyFloat_FromDouble(t->der[2 * i]);
     case C_D2: return PyFloat_FromDouble(t->der[2 * i + 1]);
     case C_VALUE: return PyFloat_FromDouble(t->val[i]);
@@ -1363,11 +1445,12 @@ static int Column_getbuffer(ColumnObject *self, Py_buffer *view, int flags)
     int pair = c >= C_PAR;
     view->obj = (PyObject *)self;
     Py_INCREF(self);
+    int narrow = c == C_PAR && !self->tape->wide;
     view->buf = col_entry(self->tape, c, 0);
-    view->itemsize = pair ? 8 : col_size[c];
-    view->len = self->n * col_size[c];
+    view->itemsize = narrow ? 4 : pair ? 8 : col_size[c];
+    view->len = self->n * (narrow ? 8 : col_size[c]);
     view->readonly = 0;
-    view->format = (flags & PyBUF_FORMAT) ? formats[c] : NULL;
+    view->format = (flags & PyBUF_FORMAT) ? (narrow ? "i" : formats[c]) : NULL;
     view->ndim = pair ? 2 : 1;
     self->shape[0] = self->n;
     self->shape[1] = 2;
@@ -1466,6 +1549,11 @@ static PyObject *Tape_get_spilled(TapeObject *self, void *closure)
     return PyLong_FromLongLong(self->mapped ? self->mapped : 0);
 }
 
+static PyObject *Tape_get_wide(TapeObject *self, void *closure)
+{
+    return PyBool_FromLong(self->wide);
+}
+
 static PyObject *Tape_get_limit(TapeObject *self, void *closure)
 {
     return PyLong_FromLongLong(self->limit);
@@ -1485,6 +1573,7 @@ static PyMethodDef Tape_methods[] = {
 static PyGetSetDef Tape_getset[] = {
     {"bits80", (getter)Tape_get_bits80, NULL, NULL, NULL},
     {"spilled", (getter)Tape_get_spilled, NULL, "nodes held in spill files (0: none)", NULL},
+    {"wide", (getter)Tape_get_wide, NULL, "parents are int64 (else int32)", NULL},
     {"limit", (getter)Tape_get_limit, NULL, "nodes kept in memory before spilling (0: no limit)",
      NULL},
     {NULL}};

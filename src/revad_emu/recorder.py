@@ -42,6 +42,10 @@ PASSIVE_ROUTINES = (
 class Recorder:
     """Shadow state + tape for one machine; attach with `Recorder(machine)`."""
 
+    # The compiled tape stores parents as int32 up to this many nodes, then widens them to
+    # int64 in place; tests lower it to widen a short recording.
+    NARROW_MAX = 1 << 31
+
     def __init__(self, machine, *, strict: bool = False, verbose_warnings: bool = True,
                  tape_memory: int = 0, spill_dir: str | None = None):
         self.m = machine
@@ -112,7 +116,8 @@ class Recorder:
     def _init_compiled(self) -> None:
         """Shadow and tape in C; a C code hook runs the descriptors the isa tables attach to
         their handlers and calls `_py_step` for everything else."""
-        ctape = _hot.Tape(memory=self.tape_memory, spill_dir=self.spill_dir)
+        ctape = _hot.Tape(memory=self.tape_memory, spill_dir=self.spill_dir,
+                          narrow_max=self.NARROW_MAX)
         self.sh = _hot.Shadow()
         self.tb = HotTapeBuilder(ctape, self.spill_dir)
         self.width = self.tb.width

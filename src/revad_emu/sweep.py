@@ -165,7 +165,7 @@ class _Window:
         as numpy would convert C int indices on every fancy-indexing call."""
         if self._levels is None:
             order = self.live[np.argsort(self.depth)]
-            P = np.take(self._tape_parents, order, axis=0)
+            P = np.take(self._tape_parents, order, axis=0).astype(np.intp, copy=False)
             if self.lo > 1:
                 P -= self.lo - 1
                 np.maximum(P, 0, out=P)

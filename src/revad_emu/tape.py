@@ -180,8 +180,8 @@ class HotTapeBuilder(TapeBuilder):
         """The first n entries of a column in place (parents/partials: shape (n, 2)); the
         array keeps the C tape alive. Nodes below n never change once recording has moved
         past them, except the few a client request rewrites before the run ends."""
-        dt = {"parents": np.int64, "partials": np.float64, "site": np.uint32}.get(name) or \
-            _DTYPES[name]
+        dt = {"parents": np.int64 if self.ctape.wide else np.int32, "partials": np.float64,
+              "site": np.uint32}.get(name) or _DTYPES[name]
         a = np.frombuffer(self.ctape.view(name, n), dtype=dt)
         return a.reshape(n, 2) if name in ("parents", "partials") else a
 
@@ -303,7 +303,9 @@ class Tape:
                  input_values: np.ndarray | None = None,
                  output_values: np.ndarray | None = None, *, validate: bool = True,
                  sites: Sites | None = None) -> None:
-        self.parents = np.ascontiguousarray(parents, dtype=np.int64).reshape(-1, 2)
+        parents = np.asarray(parents)  # int32 kept (the compiled recorder's), else int64
+        self.parents = np.ascontiguousarray(
+            parents, dtype=np.int32 if parents.dtype == np.int32 else np.int64).reshape(-1, 2)
         n = len(self.parents)
         self.partials = np.ascontiguousarray(partials, dtype=np.float64).reshape(n, 2)
         self.values = np.zeros(n) if values is None else np.asarray(values, np.float64)
@@ -504,7 +506,8 @@ class Tape:
                   "outputs": self.outputs, "meta": self.meta, "ops": OPS}
         n = len(self)
         sites = self.sites
-        columns = {"parents": self.parents, "partials": self.partials, "values": self.values,
+        columns = {"parents": (np.int64, self.parents), "partials": self.partials,
+                   "values": self.values,
                    "addr": (np.uint64, sites.addr) if self._addr is None and sites else self.addr,
                    "op": (np.uint16, sites.op) if self._op is None and sites else self.op,
                    "depth": self.depth}
@@ -514,13 +517,17 @@ class Tape:
         with open(path, "wb") as f, zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED,
                                                     allowZip64=True) as z:
             for key, a in columns.items():
-                dtype, shape = (a[0], (n,)) if isinstance(a, tuple) else (a.dtype, a.shape)
+                if isinstance(a, tuple):  # saved as dtype, gathered or cast per stretch
+                    dtype, a = a
+                    shape = a.shape if isinstance(a, np.ndarray) else (n,)
+                else:
+                    dtype, shape = a.dtype, a.shape
                 descr = npy.dtype_to_descr(np.dtype(dtype))
                 with z.open(key + ".npy", "w", force_zip64=True) as out:
                     npy.write_array_header_1_0(out, {"descr": descr, "fortran_order": False,
                                                      "shape": shape})
                     for lo in range(0, n, step):
-                        part = a[1](lo, lo + step) if isinstance(a, tuple) else a[lo:lo + step]
+                        part = a[lo:lo + step] if isinstance(a, np.ndarray) else a(lo, lo + step)
                         out.write(np.ascontiguousarray(part, dtype).tobytes())
                         self.release(lo, lo + step)
                         _release_rows(a, lo, lo + step)
