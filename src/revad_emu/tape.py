@@ -513,7 +513,7 @@ class Tape:
                    "depth": self.depth}
         rest = {"input_values": self.input_values, "output_values": self.output_values,
                 "header": np.array(json.dumps(header))}
-        step = max(1 << 16, self.store.limit // 8) if self.spilled else 1 << 22
+        step = max(1 << 16, self.store.limit // 8) if self.spilled else 1 << 18
         with open(path, "wb") as f, zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED,
                                                     allowZip64=True) as z:
             for key, a in columns.items():
