@@ -69,6 +69,18 @@ def test_sweeps_bit_identical(tapes, method: str) -> None:
 
 
 @needs_hot
+def test_pickled_tape_is_a_plain_copy(tapes) -> None:
+    import pickle
+
+    _, spilled, _ = tapes
+    t = pickle.loads(pickle.dumps(spilled.tape))
+    assert t.store is None and not t.spilled
+    for name in COLUMNS:
+        assert np.array_equal(getattr(t, name), getattr(spilled.tape, name)), name
+    assert np.array_equal(t.jacobian(), spilled.tape.jacobian())
+
+
+@needs_hot
 def test_derivatives_match_finite_differences(tapes, exe) -> None:
     _, spilled, _ = tapes
     assert_jacobian_close(spilled.tape.jacobian(), fd_jacobian(exe, X0, extra_args=[N]))

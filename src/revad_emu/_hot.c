@@ -1201,6 +1201,9 @@ static PyObject *tape_full(TapeObject *t)
         if (t->n >= t->reserve - 1)
             PyErr_Format(PyExc_MemoryError, "the tape is full (%lld nodes reserved)",
                          (long long)t->reserve);
+        else if (errno == EBUSY)
+            PyErr_SetString(PyExc_MemoryError, "the tape passed 2^31 nodes while a finished "
+                            "tape views its int32 parents; record with a new recorder");
         else
             PyErr_Format(PyExc_OSError, "cannot spill the tape to %s: %s",
                          t->spill_path ? t->spill_path : "/tmp", strerror(errno));
@@ -1554,6 +1557,11 @@ static PyObject *Tape_get_wide(TapeObject *self, void *closure)
     return PyBool_FromLong(self->wide);
 }
 
+static PyObject *Tape_get_memory(TapeObject *self, void *closure)
+{
+    return PyLong_FromLongLong(self->memory);
+}
+
 static PyObject *Tape_get_limit(TapeObject *self, void *closure)
 {
     return PyLong_FromLongLong(self->limit);
@@ -1573,6 +1581,7 @@ static PyMethodDef Tape_methods[] = {
 static PyGetSetDef Tape_getset[] = {
     {"bits80", (getter)Tape_get_bits80, NULL, NULL, NULL},
     {"spilled", (getter)Tape_get_spilled, NULL, "nodes held in spill files (0: none)", NULL},
+    {"memory", (getter)Tape_get_memory, NULL, "the budget in bytes (0: no limit)", NULL},
     {"wide", (getter)Tape_get_wide, NULL, "parents are int64 (else int32)", NULL},
     {"limit", (getter)Tape_get_limit, NULL, "nodes kept in memory before spilling (0: no limit)",
      NULL},

@@ -87,7 +87,7 @@ class _Scratch:
     def __init__(self, tape: Tape, rows: int, k: int) -> None:
         self.mm: mmap.mmap | None = None
         nbytes = rows * k * 8
-        if tape.spilled and nbytes > tape.store.limit * 55 // 4:
+        if tape.spilled and nbytes > tape.store.memory // 4:
             with tempfile.TemporaryFile(dir=tape.spill_dir) as f:
                 f.truncate(nbytes)
                 self.mm = mmap.mmap(f.fileno(), nbytes)  # zero-filled, as np.zeros

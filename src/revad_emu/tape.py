@@ -331,6 +331,13 @@ class Tape:
         # HotTapeBuilder.finish); sweeps and `save` call its `release(lo, hi)` to stream
         # over a spilled tape.
 
+    def __getstate__(self) -> dict:
+        """Pickling copies the arrays (numpy does) and leaves the C tape behind."""
+        state = dict(self.__dict__)
+        state["store"] = None
+        state["cache"] = {}
+        return state
+
     @property
     def addr(self) -> np.ndarray:
         """Instruction address of each node (0 for node 0 and nodes without one)."""
