@@ -69,6 +69,24 @@ def test_sweeps_bit_identical(tapes, method: str) -> None:
 
 
 @needs_hot
+def test_depths_computed_as_recorded(tapes, monkeypatch) -> None:
+    """The compiled tape stores no depths; `_sweep.depths` and its Python twin give the
+    builder's rule (inputs 0, others 1 + the deeper parent), for a spilled tape too."""
+    from revad_emu.tape import recorded_depth
+
+    whole, spilled, _ = tapes
+    s = whole.tape.sites
+    ref = recorded_depth(whole.tape.parents, s.root[s.site])
+    assert np.array_equal(whole.tape.depth, ref) and ref.max() > 40_000
+    assert np.array_equal(spilled.tape.depth, ref)
+    monkeypatch.setenv("REVAD_PURE_PYTHON", "1")  # the Python twin, in stretches
+    out = np.empty(len(ref), np.int32)
+    for lo in range(0, len(ref), 100_000):
+        s.depth_of(whole.tape.parents, out, lo, min(len(ref), lo + 100_000))
+    assert np.array_equal(out, ref)
+
+
+@needs_hot
 def test_pickled_tape_is_a_plain_copy(tapes) -> None:
     import pickle
 

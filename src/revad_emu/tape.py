@@ -224,7 +224,16 @@ class Sites:
         if mod is not None:
             mod.depths(parents, self.site, self.root.astype(np.uint8), out, lo, hi)
             return
-        out[lo:hi] = recorded_depth(parents[:hi], self.root[self.site[:hi]])[lo:hi]
+        # Python twin, a stretch at a time: the rule of `recorded_depth`, reading the depths
+        # of earlier stretches from out
+        p1, p2 = parents[lo:hi, 0].tolist(), parents[lo:hi, 1].tolist()
+        root = self.root[self.site[lo:hi]].tolist()
+        for j, k in enumerate(range(lo, hi)):
+            if k == 0 or root[j]:
+                out[k] = 0
+            else:
+                a, b = int(out[p1[j]]), int(out[p2[j]])
+                out[k] = (a if a > b else b) + 1
 
 
 def _file_array(n: int, dtype, directory: str | None) -> np.ndarray:
