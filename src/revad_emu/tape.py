@@ -257,6 +257,8 @@ def _release_rows(a, lo: int, hi: int) -> None:
     base = a
     while isinstance(base, np.ndarray):
         base = base.base
+    if isinstance(base, memoryview):  # np.frombuffer keeps a memoryview of the mmap
+        base = base.obj
     if not isinstance(base, mmap.mmap) or not isinstance(a, np.ndarray):
         return
     row = a.strides[0] if a.ndim else a.itemsize
@@ -303,6 +305,11 @@ class Tape:
     Outputs may repeat a node, name node 0 (a passive output, whose Jacobian row is zero) or
     name an input node directly. The sweeps cache plans in `cache`: treat the arrays as
     read-only after the first sweep, or call `cache.clear()` after editing them.
+
+    Tapes of the compiled recorder are views of its memory or spill files (`store`):
+    parents are int32 below 2^31 nodes (int64 otherwise, and in every other tape), and
+    addr/op/depth are gathered or computed on first use (`sites`). Saved files are the
+    same either way.
     """
 
     def __init__(self, parents: np.ndarray, partials: np.ndarray,
