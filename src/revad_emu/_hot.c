@@ -873,7 +873,10 @@ static int map_files(TapeObject *t, int64_t from, int64_t to)
     return 0;
 }
 
-/* Drop the resident pages of file-backed nodes [from, to) (rounded inwards to pages). */
+/* Drop the resident pages of file-backed nodes [from, to), rounded outwards to whole pages:
+ * everything below `mapped` is a shared file mapping, so a neighbour's page dropped with
+ * them only comes back from the file when read (stretches that do not start on a page
+ * boundary would otherwise leave a page behind each time). */
 static void drop_pages(TapeObject *t, int64_t from, int64_t to)
 {
     if (to > t->mapped)
@@ -882,8 +885,8 @@ static void drop_pages(TapeObject *t, int64_t from, int64_t to)
     for (int a = 0; a < NAREA; a++) {
         uintptr_t lo = (uintptr_t)(area_ptr(t, a) + from * asz(t, a));
         uintptr_t hi = (uintptr_t)(area_ptr(t, a) + to * asz(t, a));
-        lo = (lo + page - 1) / page * page;
-        hi = hi / page * page;
+        lo = lo / page * page;
+        hi = (hi + page - 1) / page * page;
         if (hi > lo)
             madvise((void *)lo, hi - lo, MADV_DONTNEED);
     }

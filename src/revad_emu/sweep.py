@@ -100,9 +100,9 @@ class _Scratch:
         """Let go of the resident pages of rows r0..r1-1 (kept in the file)."""
         if self.mm is None:
             return
-        page = mmap.PAGESIZE
-        b0 = -(-r0 * self.k * 8 // page) * page
-        b1 = r1 * self.k * 8 // page * page
+        page = mmap.PAGESIZE  # outwards: the file keeps the data of a neighbour's page
+        b0 = r0 * self.k * 8 // page * page
+        b1 = min(-(-r1 * self.k * 8 // page) * page, len(self.mm))
         if b1 > b0:
             self.mm.madvise(mmap.MADV_DONTNEED, b0, b1 - b0)
 

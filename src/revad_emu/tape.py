@@ -262,9 +262,9 @@ def _release_rows(a, lo: int, hi: int) -> None:
     if not isinstance(base, mmap.mmap) or not isinstance(a, np.ndarray):
         return
     row = a.strides[0] if a.ndim else a.itemsize
-    page = mmap.PAGESIZE
-    b0 = -(-lo * row // page) * page
-    b1 = min(hi, len(a)) * row // page * page
+    page = mmap.PAGESIZE  # outwards to whole pages: a shared file mapping keeps the data
+    b0 = lo * row // page * page
+    b1 = min(-(-min(hi, len(a)) * row // page) * page, len(base))
     if b1 > b0:
         base.madvise(mmap.MADV_DONTNEED, b0, b1 - b0)
 
