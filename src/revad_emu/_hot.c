@@ -800,110 +800,488 @@ static int bits80_set(PyObject *self, int64_t node, PyObject *bits);
 
 /* ===================================================================== Tape type */
 
-enum { C_P1, C_P2, C_D1, C_D2, C_VALUE, C_ADDR, C_OP, C_DEPTH, C_WIDTH, NCOLS };
-static const char *col_names[NCOLS] = {"p1", "p2", "d1", "d2", "value", "addr", "op",
-                                       "depth", "width"};
-static const int col_size[NCOLS] = {8, 8, 8, 8, 8, 8, 2, 4, 1};
+/* Storage. Each column lives in its own range of address space, reserved once (MAP_NORESERVE,
+ * so only touched pages cost memory) and never moved: numpy arrays of a finished tape are
+ * views of it (no copy when recording ends), and the pointers the hook holds stay valid.
+ *
+ * Spilling: while the tape's bytes stay under `memory` (Tape(memory=...), 0 = no limit) the
+ * columns are anonymous memory. Past it, each column is written once to an unlinked file in
+ * `spill_dir` and that file is mapped over the same addresses (MAP_SHARED|MAP_FIXED); the
+ * columns then grow a chunk at a time inside the files. Every `drop_every` nodes the pages of
+ * all but the newest `keep` nodes are dropped from this process (MADV_DONTNEED; for a shared
+ * file mapping the data stays in the file / page cache), so the tape's resident size stays
+ * below `memory`. Old nodes read again (an operand recorded long ago) fault their page back
+ * in from the file: correct, only slower. The files have no name from the start, so the
+ * kernel frees their space when the process ends, however it ends. */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+
+enum { C_P1, C_P2, C_D1, C_D2, C_VALUE, C_ADDR, C_OP, C_WIDTH, C_SITE, NCOLS,
+       C_PAR = NCOLS, C_DER };
+static const char *col_names[NCOLS + 2] = {"p1", "p2", "d1", "d2", "value", "addr", "op",
+                                           "width", "site", "parents", "partials"};
+static const int col_size[NCOLS + 2] = {8, 8, 8, 8, 8, 8, 2, 1, 4, 16, 16};
+
+/* Storage areas: parents and partials interleaved (node k at 2k, 2k+1) as the finished
+ * Tape's (n, 2) arrays want them, parents as int32 while every index fits (below
+ * `narrow_max`, 2^31 nodes), then widened in place to int64 (`widen`); per node a value and
+ * a *site*, the index of its
+ * (instruction address, operation code, value width) in a small table: a program has a few
+ * thousand such triples, so 4 bytes per node stand for 11. Depths are not stored: they
+ * follow from the parents (tape.py computes them when asked). */
+enum { A_PAR, A_DER, A_VAL, A_SITE, NAREA };
+static const int area_size[NAREA] = {16, 16, 8, 4}; /* address space reserved per node */
+#define NODE_BYTES_WIDE 44      /* sum of area_size */
+#define NODE_BYTES_NARROW 36    /* the same with int32 parents */
+#define TAPE_CHUNK (1LL << 16)   /* nodes; every area's chunk is a whole number of pages */
 
 typedef struct {
-    PyObject_HEAD int64_t *p1, *p2;
-    double *d1, *d2, *val;
-    uint64_t *addr;
-    uint16_t *op;
-    uint32_t *depth;
-    uint8_t *width;
-    int64_t n, cap;
+    PyObject_HEAD int64_t *par; /* p1 of node k at 2k, p2 at 2k+1 (wide) */
+    int32_t *par32;              /* the same address, while parents are narrow */
+    int wide;                    /* parents are int64 */
+    int64_t narrow_max;          /* widen before node narrow_max is added */
+    long long memory;            /* the budget in bytes (Tape(memory=...)) */
+    double *der;                 /* d1, d2 likewise */
+    double *val;
+    uint32_t *site;   /* index into s_addr/s_op/s_width */
+    uint64_t *s_addr; /* the site table */
+    uint16_t *s_op;
+    uint8_t *s_width;  /* value width in bytes; | ROOT_SITE for nodes made by new_input */
+    uint32_t ns, scap; /* sites, and room for them */
+    uint32_t *hash;   /* open addressing over the sites: id + 1, 0 = empty */
+    uint32_t hcap;    /* a power of two, at least twice ns */
+    int64_t n;        /* nodes on the tape */
+    int64_t cap;      /* nodes usable without calling tape_more */
+    int64_t reserve;  /* nodes of address space reserved per area */
+    int64_t limit;    /* nodes kept in anonymous memory before spilling; 0 = never spill */
+    int64_t mapped;   /* spilling: nodes [0, mapped) are file-backed; 0 = not spilling */
+    int64_t next_drop;
+    int fd[NAREA];
+    Py_ssize_t exports;
+    char *spill_path; /* directory of the spill files (NULL: /tmp) */
     PyObject *bits80; /* Bits80: node -> exact 80-bit pattern of x87 values */
 } TapeObject;
 
 static PyTypeObject TapeType;
 
-static void *col_ptr(TapeObject *t, int c)
+static char *area_ptr(TapeObject *t, int a)
 {
-    switch (c) {
-    case C_P1: return t->p1;
-    case C_P2: return t->p2;
-    case C_D1: return t->d1;
-    case C_D2: return t->d2;
-    case C_VALUE: return t->val;
-    case C_ADDR: return t->addr;
-    case C_OP: return t->op;
-    case C_DEPTH: return t->depth;
-    default: return t->width;
+    switch (a) {
+    case A_PAR: return (char *)t->par;
+    case A_DER: return (char *)t->der;
+    case A_VAL: return (char *)t->val;
+    default: return (char *)t->site;
     }
 }
 
-static int tape_grow(TapeObject *t)
+static void set_area(TapeObject *t, int a, void *p)
 {
-    int64_t cap = t->cap ? t->cap * 2 : 1024;
-    void *p[NCOLS];
-    for (int c = 0; c < NCOLS; c++) {
-        p[c] = realloc(col_ptr(t, c), (size_t)cap * col_size[c]);
-        if (!p[c])
-            return -1; /* the columns already moved stay valid and owned */
-        switch (c) {
-        case C_P1: t->p1 = p[c]; break;
-        case C_P2: t->p2 = p[c]; break;
-        case C_D1: t->d1 = p[c]; break;
-        case C_D2: t->d2 = p[c]; break;
-        case C_VALUE: t->val = p[c]; break;
-        case C_ADDR: t->addr = p[c]; break;
-        case C_OP: t->op = p[c]; break;
-        case C_DEPTH: t->depth = p[c]; break;
-        default: t->width = p[c]; break;
+    switch (a) {
+    case A_PAR: t->par = p; t->par32 = p; break;
+    case A_DER: t->der = p; break;
+    case A_VAL: t->val = p; break;
+    default: t->site = p; break;
+    }
+}
+
+/* Reserve address space: 2^32 nodes (236 GB of address space, none of it memory), less
+ * under an address-space limit, halving while the kernel refuses. */
+static int tape_reserve(TapeObject *t)
+{
+    int64_t nodes = 1LL << 32;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        int64_t fit = (int64_t)(rl.rlim_cur / 16 / NODE_BYTES_WIDE);
+        if (fit < nodes)
+            nodes = fit;
+    }
+    for (; nodes >= TAPE_CHUNK; nodes /= 2) {
+        int a;
+        for (a = 0; a < NAREA; a++) {
+            void *p = mmap(NULL, (size_t)nodes * area_size[a], PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (p == MAP_FAILED)
+                break;
+            set_area(t, a, p);
+        }
+        if (a == NAREA) {
+            t->reserve = nodes;
+            return 0;
+        }
+        while (a-- > 0) {
+            munmap(area_ptr(t, a), (size_t)nodes * area_size[a]);
+            set_area(t, a, NULL);
         }
     }
-    t->cap = cap;
+    PyErr_NoMemory();
+    return -1;
+}
+
+/* Bytes per node of area a as stored now (the parents' width may still be narrow). */
+static inline size_t asz(const TapeObject *t, int a)
+{
+    return a == A_PAR && !t->wide ? 8 : (size_t)area_size[a];
+}
+
+static int64_t round_chunk(int64_t n) { return (n + TAPE_CHUNK - 1) / TAPE_CHUNK * TAPE_CHUNK; }
+
+/* Map file-backed nodes [from, to) of every area (the files already hold that length). */
+static int map_files(TapeObject *t, int64_t from, int64_t to)
+{
+    for (int a = 0; a < NAREA; a++) {
+        size_t s = asz(t, a);
+        void *want = area_ptr(t, a) + from * s;
+        void *p = mmap(want, (to - from) * s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                       t->fd[a], (off_t)(from * s));
+        if (p == MAP_FAILED || p != want)
+            return -1;
+    }
     return 0;
+}
+
+/* Drop the resident pages of file-backed nodes [from, to), rounded outwards to whole pages:
+ * everything below `mapped` is a shared file mapping, so a neighbour's page dropped with
+ * them only comes back from the file when read (stretches that do not start on a page
+ * boundary would otherwise leave a page behind each time). */
+static void drop_pages(TapeObject *t, int64_t from, int64_t to)
+{
+    if (to > t->mapped)
+        to = t->mapped;
+    long page = sysconf(_SC_PAGESIZE);
+    for (int a = 0; a < NAREA; a++) {
+        uintptr_t lo = (uintptr_t)(area_ptr(t, a) + from * asz(t, a));
+        uintptr_t hi = (uintptr_t)(area_ptr(t, a) + to * asz(t, a));
+        lo = lo / page * page;
+        hi = (hi + page - 1) / page * page;
+        if (hi > lo)
+            madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+}
+
+/* Start spilling: one unlinked file per area, holding the nodes so far, mapped over them. */
+static int spill_start(TapeObject *t)
+{
+    const char *d = t->spill_path ? t->spill_path : "/tmp";
+    int64_t upto = round_chunk(t->n + 1);
+    for (int a = 0; a < NAREA; a++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/revad_emu-tape-XXXXXX", d);
+        int fd = mkstemp(path);
+        if (fd < 0) {
+            return -1;
+        }
+        unlink(path);
+        t->fd[a] = fd;
+        size_t len = (size_t)upto * asz(t, a), done = 0;
+        const char *src = area_ptr(t, a);
+        if (ftruncate(fd, (off_t)len) < 0)
+            goto fail;
+        while (done < (size_t)t->n * asz(t, a)) {
+            ssize_t w = write(fd, src + done, (size_t)t->n * asz(t, a) - done);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                goto fail;
+            }
+            done += (size_t)w;
+        }
+    }
+    if (map_files(t, 0, upto) < 0)
+        goto fail;
+    t->mapped = upto;
+    t->cap = upto;
+    return 0;
+fail:
+    for (int a = 0; a < NAREA; a++)
+        if (t->fd[a] >= 0) {
+            int e = errno;
+            close(t->fd[a]);
+            t->fd[a] = -1;
+            errno = e;
+        }
+    return -1;
+}
+
+/* Slow path of tape_add: start spilling, or map the next chunk of the files (and drop old
+ * pages now and then). Runs in the hook without the GIL, so it never touches Python: -1
+ * with errno set (or a full reservation) and the caller, holding the GIL, raises. */
+static int64_t limit_nodes(const TapeObject *t)
+{
+    if (t->memory <= 0)
+        return 0;
+    int64_t l = t->memory / (t->wide ? NODE_BYTES_WIDE : NODE_BYTES_NARROW);
+    return l > 0 ? l : 1;
+}
+
+/* Parents int32 -> int64 in place, from the last node down: the 16-byte pair of node i
+ * covers the 8-byte pairs of nodes 2i and 2i+1, already moved (node 0 reads before it
+ * writes). A spilled tape's parents file doubles and its pages are let go of as the loop
+ * goes. Refused while a finished tape views the narrow parents. */
+static int widen(TapeObject *t)
+{
+    if (t->exports) {
+        errno = EBUSY;
+        return -1;
+    }
+    const int64_t n = t->n;
+    long page = sysconf(_SC_PAGESIZE);
+    if (t->mapped) {
+        if (ftruncate(t->fd[A_PAR], (off_t)(t->mapped * 16)) < 0)
+            return -1;
+        void *p = mmap(t->par, (size_t)t->mapped * 16, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_FIXED, t->fd[A_PAR], 0);
+        if (p != (void *)t->par)
+            return -1;
+    }
+    const int32_t *src = t->par32;
+    int64_t *dst = t->par;
+    for (int64_t i = n - 1; i >= 0; i--) {
+        const int64_t a = src[2 * i], b = src[2 * i + 1];
+        dst[2 * i] = a;
+        dst[2 * i + 1] = b;
+        if (t->mapped && (i & 0xFFFFF) == 0) {
+            uintptr_t lo = ((uintptr_t)t->par + 8 * (uintptr_t)i + page - 1) / page * page;
+            uintptr_t hi = ((uintptr_t)t->par + 16 * (uintptr_t)n) / page * page;
+            if (hi > lo)
+                madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        }
+    }
+    t->wide = 1;
+    t->limit = limit_nodes(t);
+    return 0;
+}
+
+static int tape_more(TapeObject *t)
+{
+    if (t->n >= t->reserve - 1)
+        return -1;
+    if (!t->wide && t->n >= t->narrow_max && widen(t) < 0)
+        return -1;
+    if (!t->mapped) {
+        if (t->limit && t->n >= t->limit) {
+            if (spill_start(t) < 0)
+                return -1;
+        } else {
+            t->cap = t->limit && t->limit < t->reserve ? t->limit : t->reserve - 1;
+            if (!t->wide && t->cap > t->narrow_max)
+                t->cap = t->narrow_max;
+            return t->n < t->cap ? 0 : -1;
+        }
+    }
+    if (t->n >= t->mapped) {
+        int64_t to = t->mapped + TAPE_CHUNK;
+        for (int a = 0; a < NAREA; a++)
+            if (ftruncate(t->fd[a], (off_t)(to * asz(t, a))) < 0)
+                return -1;
+        if (map_files(t, t->mapped, to) < 0)
+            return -1;
+        t->mapped = to;
+    }
+    if (t->n >= t->next_drop) {
+        int64_t keep = t->limit / 2;
+        drop_pages(t, 0, t->n - keep);
+        t->next_drop = t->n + (t->limit / 4 > TAPE_CHUNK ? t->limit / 4 : TAPE_CHUNK);
+    }
+    t->cap = t->mapped < t->reserve - 1 ? t->mapped : t->reserve - 1;
+    if (!t->wide && t->cap > t->narrow_max)
+        t->cap = t->narrow_max;
+    return 0;
+}
+
+static inline uint32_t site_hash(uint64_t addr, int op, int width)
+{
+    uint64_t h = (addr ^ ((uint64_t)op << 48) ^ ((uint64_t)width << 40)) * 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)(h >> 32);
+}
+
+/* Room for one more site (table and hash); no Python, as tape_more. */
+static int site_room(TapeObject *t)
+{
+    if (t->ns == t->scap) {
+        if (t->scap >= 0x7FFFFFFFu)
+            return -1;
+        uint32_t cap = t->scap ? t->scap * 2 : 512;
+        uint64_t *a = realloc(t->s_addr, (size_t)cap * 8);
+        if (!a)
+            return -1;
+        t->s_addr = a;
+        uint16_t *o = realloc(t->s_op, (size_t)cap * 2);
+        if (!o)
+            return -1;
+        t->s_op = o;
+        uint8_t *w = realloc(t->s_width, cap);
+        if (!w)
+            return -1;
+        t->s_width = w;
+        t->scap = cap;
+    }
+    if ((uint64_t)(t->ns + 1) * 2 > t->hcap) {
+        uint32_t cap = t->hcap ? t->hcap * 2 : 1024;
+        uint32_t *h = calloc(cap, 4);
+        if (!h)
+            return -1;
+        for (uint32_t e = 0; e < t->ns; e++) {
+            uint32_t i = site_hash(t->s_addr[e], t->s_op[e], t->s_width[e]) & (cap - 1);
+            while (h[i])
+                i = (i + 1) & (cap - 1);
+            h[i] = e + 1;
+        }
+        free(t->hash);
+        t->hash = h;
+        t->hcap = cap;
+    }
+    return 0;
+}
+
+/* The site of (addr, op, width), added to the table on first use; -1: out of memory. */
+static inline int64_t site_id(TapeObject *t, uint64_t addr, int op, int width)
+{
+    uint32_t mask = t->hcap - 1, i = site_hash(addr, op, width) & mask, e;
+    while ((e = t->hash[i]) != 0) {
+        e--;
+        if (t->s_addr[e] == addr && t->s_op[e] == (uint16_t)op &&
+            t->s_width[e] == (uint8_t)width)
+            return e;
+        i = (i + 1) & mask;
+    }
+    if ((t->ns == t->scap || (uint64_t)(t->ns + 1) * 2 > t->hcap)) {
+        if (site_room(t) < 0)
+            return -1;
+        mask = t->hcap - 1;
+        i = site_hash(addr, op, width) & mask;
+        while (t->hash[i])
+            i = (i + 1) & mask;
+    }
+    e = t->ns++;
+    t->s_addr[e] = addr;
+    t->s_op[e] = (uint16_t)op;
+    t->s_width[e] = (uint8_t)width;
+    t->hash[i] = e + 1;
+    return e;
+}
+
+/* Flag in s_width of the sites of nodes made by new_input: the depth rule (inputs 0, every
+ * other node one more than its deeper parent) needs to know them, and a node made by add
+ * may carry the "input" op code too (Derivgrind's NEW_INDEX). */
+#define ROOT_SITE 0x80
+
+static inline uint8_t node_width(const TapeObject *t, int64_t k)
+{
+    return t->s_width[t->site[k]] & ~ROOT_SITE;
 }
 
 static inline int64_t tape_add(TapeObject *t, int64_t p1, double d1, int64_t p2, double d2,
                                double value, int width, uint64_t addr, int op)
 {
-    if (t->n == t->cap && tape_grow(t) < 0)
+    if (t->n >= t->cap && tape_more(t) < 0)
+        return -1;
+    int64_t s = site_id(t, addr, op, width);
+    if (s < 0)
         return -1;
     int64_t k = t->n++;
-    uint32_t a = t->depth[p1], b = t->depth[p2];
-    t->depth[k] = (a > b ? a : b) + 1;
-    t->p1[k] = p1;
-    t->p2[k] = p2;
-    t->d1[k] = d1;
-    t->d2[k] = d2;
+    t->site[k] = (uint32_t)s;
+    if (t->wide) {
+        t->par[2 * k] = p1;
+        t->par[2 * k + 1] = p2;
+    } else {
+        t->par32[2 * k] = (int32_t)p1;
+        t->par32[2 * k + 1] = (int32_t)p2;
+    }
+    t->der[2 * k] = d1;
+    t->der[2 * k + 1] = d2;
     t->val[k] = value;
-    t->addr[k] = addr;
-    t->op[k] = (uint16_t)op;
-    t->width[k] = (uint8_t)width;
     return k;
 }
 
+/* Tape(memory=0, spill_dir=None, narrow_max=2**31): `memory` bytes of tape in RAM before
+ * spilling (0: never); parents are int32 until the tape reaches narrow_max nodes (a smaller
+ * value lets the tests widen a short tape). */
 static int Tape_init(TapeObject *self, PyObject *args, PyObject *kw)
 {
-    if (!PyArg_ParseTuple(args, ""))
+    static char *kwlist[] = {"memory", "spill_dir", "narrow_max", NULL};
+    long long memory = 0, narrow_max = 1LL << 31;
+    PyObject *dir = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LOL", kwlist, &memory, &dir, &narrow_max))
         return -1;
-    if (!self->cap && tape_grow(self) < 0) {
-        PyErr_NoMemory();
+    if (narrow_max < 1 || narrow_max > (1LL << 31)) {
+        PyErr_SetString(PyExc_ValueError, "narrow_max must lie in 1..2**31");
         return -1;
     }
-    self->n = 1; /* node 0: the passive node */
-    self->p1[0] = self->p2[0] = 0;
-    self->d1[0] = self->d2[0] = self->val[0] = 0.0;
-    self->addr[0] = 0;
-    self->op[0] = 0;
-    self->depth[0] = 0;
-    self->width[0] = 0;
+    if (self->reserve) {
+        PyErr_SetString(PyExc_RuntimeError, "Tape is initialised once");
+        return -1;
+    }
+    if (dir != Py_None && !PyUnicode_Check(dir)) {
+        PyErr_SetString(PyExc_TypeError, "spill_dir must be a str or None");
+        return -1;
+    }
+    for (int a = 0; a < NAREA; a++)
+        self->fd[a] = -1;
+    if (tape_reserve(self) < 0)
+        return -1;
+    self->memory = memory;
+    self->narrow_max = narrow_max;
+    self->wide = 0;
+    self->limit = limit_nodes(self);
+    self->cap = 0;
+    self->n = 0;
+    self->next_drop = 0;
+    if (dir != Py_None) {
+        const char *d = PyUnicode_AsUTF8(dir);
+        if (!d || !(self->spill_path = strdup(d))) {
+            if (!PyErr_Occurred())
+                PyErr_NoMemory();
+            return -1;
+        }
+    }
     Py_XSETREF(self->bits80, bits80_new());
-    return self->bits80 ? 0 : -1;
+    if (!self->bits80)
+        return -1;
+    if (site_room(self) < 0 || tape_add(self, 0, 0.0, 0, 0.0, 0.0, 0, 0, 0) < 0) {
+        if (!PyErr_Occurred()) /* node 0: the passive node, site 0 */
+            PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
 }
 
 static void Tape_dealloc(TapeObject *self)
 {
-    for (int c = 0; c < NCOLS; c++)
-        free(col_ptr(self, c));
+    for (int a = 0; a < NAREA; a++) {
+        if (area_ptr(self, a))
+            munmap(area_ptr(self, a), (size_t)self->reserve * area_size[a]);
+        if (self->reserve && self->fd[a] >= 0)
+            close(self->fd[a]);
+    }
+    free(self->spill_path);
+    free(self->s_addr);
+    free(self->s_op);
+    free(self->s_width);
+    free(self->hash);
     Py_XDECREF(self->bits80);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static Py_ssize_t Tape_len(TapeObject *self) { return (Py_ssize_t)self->n; }
+
+static PyObject *tape_full(TapeObject *t)
+{
+    if (!PyErr_Occurred()) {
+        if (t->n >= t->reserve - 1)
+            PyErr_Format(PyExc_MemoryError, "the tape is full (%lld nodes reserved)",
+                         (long long)t->reserve);
+        else if (errno == EBUSY)
+            PyErr_SetString(PyExc_MemoryError, "the tape passed 2^31 nodes while a finished "
+                            "tape views its int32 parents; record with a new recorder");
+        else
+            PyErr_Format(PyExc_OSError, "cannot spill the tape to %s: %s",
+                         t->spill_path ? t->spill_path : "/tmp", strerror(errno));
+    }
+    return NULL;
+}
 
 static int parent_ok(TapeObject *t, int64_t p)
 {
@@ -929,9 +1307,11 @@ static PyObject *Tape_add(TapeObject *self, PyObject *const *a, Py_ssize_t n)
     long op = PyLong_AsLong(a[8]);
     if (PyErr_Occurred() || !parent_ok(self, p1) || !parent_ok(self, p2))
         return NULL;
+    if (w < 0 || w >= ROOT_SITE)
+        return PyErr_Format(PyExc_ValueError, "width %ld out of range", w);
     int64_t k = tape_add(self, p1, d1, p2, d2, v, (int)w, addr, (int)op);
     if (k < 0)
-        return PyErr_NoMemory();
+        return tape_full(self);
     PyObject *node = PyLong_FromLongLong(k);
     if (node && w == 10 && bits80_set(self->bits80, k, a[5]) < 0)
         Py_CLEAR(node);
@@ -949,10 +1329,11 @@ static PyObject *Tape_new_input(TapeObject *self, PyObject *const *a, Py_ssize_t
     long op = PyLong_AsLong(a[4]);
     if (PyErr_Occurred())
         return NULL;
-    int64_t k = tape_add(self, 0, 0.0, 0, 0.0, v, (int)w, addr, (int)op);
+    if (w < 0 || w >= ROOT_SITE)
+        return PyErr_Format(PyExc_ValueError, "width %ld out of range", w);
+    int64_t k = tape_add(self, 0, 0.0, 0, 0.0, v, (int)w | ROOT_SITE, addr, (int)op);
     if (k < 0)
-        return PyErr_NoMemory();
-    self->depth[k] = 0;
+        return tape_full(self);
     PyObject *node = PyLong_FromLongLong(k);
     if (node && w == 10 && bits80_set(self->bits80, k, a[1]) < 0)
         Py_CLEAR(node);
@@ -976,20 +1357,38 @@ static PyObject *Tape_valid(TapeObject *self, PyObject *const *a, Py_ssize_t n)
     long w = PyLong_AsLong(a[2]);
     if (PyErr_Occurred())
         return NULL;
-    return PyBool_FromLong(k > 0 && k < self->n && self->width[k] == w &&
+    return PyBool_FromLong(k > 0 && k < self->n && node_width(self, k) == w &&
                            same_value(v, self->val[k]));
 }
 
-static int col_index(PyObject *name)
+static int col_index(PyObject *name, int views)
 {
     const char *s = PyUnicode_AsUTF8(name);
     if (!s)
         return -1;
-    for (int c = 0; c < NCOLS; c++)
+    for (int c = 0; c < NCOLS + (views ? 2 : 0); c++)
         if (!strcmp(s, col_names[c]))
             return c;
     PyErr_Format(PyExc_KeyError, "no tape column %s", s);
     return -1;
+}
+
+/* Address of entry i of column c (p1/p2/d1/d2 are every other entry of their area;
+ * addr/op/width are entries of the site table). */
+static char *col_entry(TapeObject *t, int c, int64_t i)
+{
+    switch (c) {
+    case C_P1: return (char *)(t->par + 2 * i); /* wide parents only */
+    case C_P2: return (char *)(t->par + 2 * i + 1);
+    case C_D1: return (char *)(t->der + 2 * i);
+    case C_D2: return (char *)(t->der + 2 * i + 1);
+    case C_VALUE: return (char *)(t->val + i);
+    case C_ADDR: return (char *)(t->s_addr + t->site[i]);
+    case C_OP: return (char *)(t->s_op + t->site[i]);
+    case C_SITE: return (char *)(t->site + i);
+    case C_PAR: return t->wide ? (char *)(t->par + 2 * i) : (char *)(t->par32 + 2 * i);
+    default: return (char *)(t->der + 2 * i);
+    }
 }
 
 /* column_bytes(name[, n]) -> a copy of the first n entries of a column */
@@ -999,18 +1398,54 @@ static PyObject *Tape_column_bytes(TapeObject *self, PyObject *args)
     Py_ssize_t cnt = -1;
     if (!PyArg_ParseTuple(args, "U|n", &name, &cnt))
         return NULL;
-    int c = col_index(name);
+    int c = col_index(name, 0);
     if (c < 0)
         return NULL;
     if (cnt < 0 || cnt > self->n)
         cnt = (Py_ssize_t)self->n;
-    return PyBytes_FromStringAndSize((const char *)col_ptr(self, c), cnt * col_size[c]);
+    int s = col_size[c];
+    PyObject *b = PyBytes_FromStringAndSize(NULL, cnt * s);
+    if (!b)
+        return NULL;
+    char *dst = PyBytes_AS_STRING(b);
+    if (c == C_WIDTH) {
+        for (Py_ssize_t i = 0; i < cnt; i++)
+            dst[i] = (char)node_width(self, i);
+    } else if ((c == C_P1 || c == C_P2) && !self->wide) {
+        for (Py_ssize_t i = 0; i < cnt; i++) {
+            int64_t p = self->par32[2 * i + (c == C_P2)];
+            memcpy(dst + i * 8, &p, 8);
+        }
+    } else if (c <= C_D2 || (c >= C_ADDR && c <= C_WIDTH)) { /* interleaved, or via sites */
+        for (Py_ssize_t i = 0; i < cnt; i++)
+            memcpy(dst + i * s, col_entry(self, c, i), s);
+    } else {
+        memcpy(dst, col_entry(self, c, 0), (size_t)cnt * s);
+    }
+    return b;
 }
 
-/* --- Column: a live list-like view of one column (value[node], width[node] = w) --- */
+/* release(lo, hi): drop the resident pages of spilled nodes [lo, hi) (sweeps and saving
+ * stream over a spilled tape this way); a no-op for nodes in anonymous memory. */
+static PyObject *Tape_release(TapeObject *self, PyObject *args)
+{
+    long long lo, hi;
+    if (!PyArg_ParseTuple(args, "LL", &lo, &hi))
+        return NULL;
+    if (lo < 0)
+        lo = 0;
+    if (self->mapped && hi > lo)
+        drop_pages(self, lo, hi);
+    Py_RETURN_NONE;
+}
+
+/* --- Column: a live list-like view of one column (value[node], width[node] = w); with
+ * `view`, also a buffer of a column's first n entries (finished tapes' numpy arrays) --- */
 typedef struct {
     PyObject_HEAD TapeObject *tape;
     int c;
+    Py_ssize_t n;       /* entries exported as a buffer */
+    Py_ssize_t shape[2];
 } ColumnObject;
 
 static PyTypeObject ColumnType;
@@ -1020,20 +1455,20 @@ static Py_ssize_t Column_len(ColumnObject *self) { return (Py_ssize_t)self->tape
 static PyObject *Column_item(ColumnObject *self, Py_ssize_t i)
 {
     TapeObject *t = self->tape;
-    if (i < 0 || i >= t->n) {
+    if (i < 0 || i >= t->n || self->c >= NCOLS) {
         PyErr_SetString(PyExc_IndexError, "tape index out of range");
         return NULL;
     }
     switch (self->c) {
-    case C_P1: return PyLong_FromLongLong(t->p1[i]);
-    case C_P2: return PyLong_FromLongLong(t->p2[i]);
-    case C_D1: return PyFloat_FromDouble(t->d1[i]);
-    case C_D2: return PyFloat_FromDouble(t->d2[i]);
+    case C_P1: return PyLong_FromLongLong(t->wide ? t->par[2 * i] : t->par32[2 * i]);
+    case C_P2: return PyLong_FromLongLong(t->wide ? t->par[2 * i + 1] : t->par32[2 * i + 1]);
+    case C_D1: return PyFloat_FromDouble(t->der[2 * i]);
+    case C_D2: return PyFloat_FromDouble(t->der[2 * i + 1]);
     case C_VALUE: return PyFloat_FromDouble(t->val[i]);
-    case C_ADDR: return PyLong_FromUnsignedLongLong(t->addr[i]);
-    case C_OP: return PyLong_FromLong(t->op[i]);
-    case C_DEPTH: return PyLong_FromUnsignedLong(t->depth[i]);
-    default: return PyLong_FromLong(t->width[i]);
+    case C_ADDR: return PyLong_FromUnsignedLongLong(t->s_addr[t->site[i]]);
+    case C_OP: return PyLong_FromLong(t->s_op[t->site[i]]);
+    case C_SITE: return PyLong_FromUnsignedLong(t->site[i]);
+    default: return PyLong_FromLong(node_width(t, i));
     }
 }
 
@@ -1045,14 +1480,72 @@ static int Column_ass_item(ColumnObject *self, Py_ssize_t i, PyObject *v)
         return -1;
     }
     switch (self->c) {
-    case C_D1: t->d1[i] = PyFloat_AsDouble(v); break;
-    case C_D2: t->d2[i] = PyFloat_AsDouble(v); break;
+    case C_D1: t->der[2 * i] = PyFloat_AsDouble(v); break;
+    case C_D2: t->der[2 * i + 1] = PyFloat_AsDouble(v); break;
     case C_VALUE: t->val[i] = PyFloat_AsDouble(v); break;
-    case C_WIDTH: t->width[i] = (uint8_t)PyLong_AsLong(v); break;
+    case C_WIDTH: { /* the node moves to the site of its instruction with this width */
+        long w = PyLong_AsLong(v);
+        if (w < 0 || w > 255) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "width out of range");
+            return -1;
+        }
+        uint32_t e = t->site[i];
+        if (w & ROOT_SITE) {
+            PyErr_SetString(PyExc_ValueError, "width out of range");
+            return -1;
+        }
+        int64_t s = site_id(t, t->s_addr[e], t->s_op[e], (int)w | (t->s_width[e] & ROOT_SITE));
+        if (s < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->site[i] = (uint32_t)s;
+        break;
+    }
     default: PyErr_SetString(PyExc_TypeError, "tape column is read-only"); return -1;
     }
     return PyErr_Occurred() ? -1 : 0;
 }
+
+static int Column_getbuffer(ColumnObject *self, Py_buffer *view, int flags)
+{
+    static char *formats[NCOLS + 2] = {"q", "q", "d", "d", "d", "Q", "H", "B", "I", "q", "d"};
+    int c = self->c;
+    if (c != C_VALUE && c < C_SITE) {
+        PyErr_SetString(PyExc_BufferError, "only value, site, parents and partials are "
+                        "stored as arrays");
+        return -1;
+    }
+    int pair = c >= C_PAR;
+    view->obj = (PyObject *)self;
+    Py_INCREF(self);
+    int narrow = c == C_PAR && !self->tape->wide;
+    view->buf = col_entry(self->tape, c, 0);
+    view->itemsize = narrow ? 4 : pair ? 8 : col_size[c];
+    view->len = self->n * (narrow ? 8 : col_size[c]);
+    view->readonly = 0;
+    view->format = (flags & PyBUF_FORMAT) ? (narrow ? "i" : formats[c]) : NULL;
+    view->ndim = pair ? 2 : 1;
+    self->shape[0] = self->n;
+    self->shape[1] = 2;
+    view->shape = (flags & PyBUF_ND) ? self->shape : NULL;
+    view->strides = NULL;
+    view->suboffsets = NULL;
+    view->internal = NULL;
+    self->tape->exports++;
+    return 0;
+}
+
+static void Column_releasebuffer(ColumnObject *self, Py_buffer *view)
+{
+    self->tape->exports--;
+}
+
+static PyBufferProcs Column_as_buffer = {
+    .bf_getbuffer = (getbufferproc)Column_getbuffer,
+    .bf_releasebuffer = (releasebufferproc)Column_releasebuffer,
+};
 
 static void Column_dealloc(ColumnObject *self)
 {
@@ -1070,23 +1563,54 @@ static PyTypeObject ColumnType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Column",
     .tp_basicsize = sizeof(ColumnObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Live view of one tape column.",
+    .tp_doc = "Live view of one tape column; with Tape.view, a buffer of its first entries.",
     .tp_dealloc = (destructor)Column_dealloc,
     .tp_as_sequence = &Column_as_seq,
+    .tp_as_buffer = &Column_as_buffer,
 };
 
-static PyObject *Tape_column(TapeObject *self, PyObject *name)
+static ColumnObject *new_column(TapeObject *self, int c, Py_ssize_t n)
 {
-    int c = col_index(name);
-    if (c < 0)
-        return NULL;
     ColumnObject *col = PyObject_New(ColumnObject, &ColumnType);
     if (!col)
         return NULL;
     Py_INCREF(self);
     col->tape = self;
     col->c = c;
-    return (PyObject *)col;
+    col->n = n;
+    return col;
+}
+
+static PyObject *Tape_column(TapeObject *self, PyObject *name)
+{
+    int c = col_index(name, 0);
+    return c < 0 ? NULL : (PyObject *)new_column(self, c, 0);
+}
+
+/* view(name[, n]) -> an object whose buffer is the first n entries of a column, in place
+ * (parents/partials: shape (n, 2)); it keeps the tape alive. Entries below n never move or
+ * change size, so the view stays valid while recording goes on. */
+static PyObject *Tape_view(TapeObject *self, PyObject *args)
+{
+    PyObject *name;
+    Py_ssize_t cnt = -1;
+    if (!PyArg_ParseTuple(args, "U|n", &name, &cnt))
+        return NULL;
+    int c = col_index(name, 1);
+    if (c < 0)
+        return NULL;
+    if (cnt < 0 || cnt > self->n)
+        cnt = (Py_ssize_t)self->n;
+    return (PyObject *)new_column(self, c, cnt);
+}
+
+/* sites() -> (addr, op, width): the site table as bytes (u64, u16, u8 entries; width has
+ * ROOT_SITE set for the sites of nodes made by new_input) */
+static PyObject *Tape_sites(TapeObject *self, PyObject *unused)
+{
+    return Py_BuildValue("y#y#y#", (const char *)self->s_addr, (Py_ssize_t)self->ns * 8,
+                         (const char *)self->s_op, (Py_ssize_t)self->ns * 2,
+                         (const char *)self->s_width, (Py_ssize_t)self->ns);
 }
 
 static PyObject *Tape_get_bits80(TapeObject *self, void *closure)
@@ -1095,16 +1619,45 @@ static PyObject *Tape_get_bits80(TapeObject *self, void *closure)
     return self->bits80;
 }
 
+static PyObject *Tape_get_spilled(TapeObject *self, void *closure)
+{
+    return PyLong_FromLongLong(self->mapped ? self->mapped : 0);
+}
+
+static PyObject *Tape_get_wide(TapeObject *self, void *closure)
+{
+    return PyBool_FromLong(self->wide);
+}
+
+static PyObject *Tape_get_memory(TapeObject *self, void *closure)
+{
+    return PyLong_FromLongLong(self->memory);
+}
+
+static PyObject *Tape_get_limit(TapeObject *self, void *closure)
+{
+    return PyLong_FromLongLong(self->limit);
+}
+
 static PyMethodDef Tape_methods[] = {
     {"add", (PyCFunction)(void (*)(void))Tape_add, METH_FASTCALL, NULL},
     {"new_input", (PyCFunction)(void (*)(void))Tape_new_input, METH_FASTCALL, NULL},
     {"valid", (PyCFunction)(void (*)(void))Tape_valid, METH_FASTCALL, NULL},
     {"column_bytes", (PyCFunction)Tape_column_bytes, METH_VARARGS, NULL},
     {"column", (PyCFunction)Tape_column, METH_O, NULL},
+    {"view", (PyCFunction)Tape_view, METH_VARARGS, NULL},
+    {"release", (PyCFunction)Tape_release, METH_VARARGS, NULL},
+    {"sites", (PyCFunction)Tape_sites, METH_NOARGS, NULL},
     {NULL}};
 
-static PyGetSetDef Tape_getset[] = {{"bits80", (getter)Tape_get_bits80, NULL, NULL, NULL},
-                                    {NULL}};
+static PyGetSetDef Tape_getset[] = {
+    {"bits80", (getter)Tape_get_bits80, NULL, NULL, NULL},
+    {"spilled", (getter)Tape_get_spilled, NULL, "nodes held in spill files (0: none)", NULL},
+    {"memory", (getter)Tape_get_memory, NULL, "the budget in bytes (0: no limit)", NULL},
+    {"wide", (getter)Tape_get_wide, NULL, "parents are int64 (else int32)", NULL},
+    {"limit", (getter)Tape_get_limit, NULL, "nodes kept in memory before spilling (0: no limit)",
+     NULL},
+    {NULL}};
 
 static PySequenceMethods Tape_as_seq = {.sq_length = (lenfunc)Tape_len};
 
@@ -1112,7 +1665,8 @@ static PyTypeObject TapeType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "revad_emu._hot.Tape",
     .tp_basicsize = sizeof(TapeObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Growable tape columns (see tape.TapeBuilder).",
+    .tp_doc = "Tape columns in reserved address space, spilling to files past a memory limit "
+              "(see tape.HotTapeBuilder).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Tape_init,
     .tp_dealloc = (destructor)Tape_dealloc,
@@ -1366,7 +1920,7 @@ static inline double lane_value(const uint8_t *raw, int off, int w)
 
 static inline int node_ok(const TapeObject *t, int64_t node, double v, int w)
 {
-    return node < t->n && t->width[node] == w && same_value(v, t->val[node]);
+    return node < t->n && node_width(t, node) == w && same_value(v, t->val[node]);
 }
 
 /* The bytes of an xmm register or memory source operand at location sl (nonzero: unmapped). */

@@ -424,7 +424,7 @@ static inline int x87_node_ok(HotObject *h, int64_t node, F80 f)
     const TapeObject *t = h->tape;
     uint64_t mant;
     uint16_t se;
-    return node < t->n && t->width[node] == 10 &&
+    return node < t->n && node_width(t, node) == 10 &&
            bits80_get((Bits80Object *)t->bits80, node, &mant, &se) && mant == f.mant &&
            se == f.se;
 }

@@ -84,7 +84,9 @@ class Emulator:
 
         progress=True shows a progress bar (tqdm), or pass a callable(instructions,
         seconds); strict=True makes a dropped derivative an error; trace=a text stream
-        prints each tape node as it is recorded. Returns a `Recording`."""
+        prints each tape node as it is recorded; tape_memory="64M" (bytes or a size; default
+        a quarter of the RAM, 0 no limit) moves the tape into unnamed files in spill_dir
+        past that size. Returns a `Recording`."""
         from revad_emu.recording import record
 
         return record(self, **kw)

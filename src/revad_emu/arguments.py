@@ -132,3 +132,29 @@ def output_index(output: Any, outputs: list) -> int:
     if not -n <= output < n:
         raise ValueError(f"output {output} out of range: the run marked {n} output(s)")
     return int(output) % n
+
+
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def tape_memory(size: Any) -> int:
+    """Bytes of tape kept in memory before it spills to disk (`record(tape_memory=)`,
+    `--tape-memory`): None for the default, a quarter of the machine's RAM; a whole number
+    of bytes; or a string such as "64M", "1.5G", "512MiB" (binary units). 0 never spills."""
+    if size is None:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 4
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral | str):
+        raise TypeError(f"tape_memory must be an int, a size string or None, not {_kind(size)}")
+    if isinstance(size, str):
+        s = size.strip().lower().removesuffix("ib").removesuffix("b")
+        unit = s[-1:] if s[-1:] in _SIZE_UNITS else ""
+        try:
+            value = float(s[:len(s) - len(unit)])
+        except ValueError:
+            raise ValueError(f"tape_memory: {size!r} is not a size such as 64M or 2G") from None
+        if not value >= 0 or value == float("inf"):
+            raise ValueError(f"tape_memory must be at least 0, got {size!r}")
+        return int(value * _SIZE_UNITS[unit])
+    if size < 0:
+        raise ValueError(f"tape_memory must be at least 0, got {size}")
+    return int(size)

@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="report format (table on stderr by default; json/npy/csv need -o)")
     p.add_argument("-o", "--report", metavar="FILE", help="write the report here")
     p.add_argument("--tape", metavar="FILE.npz", help="save the recorded tape")
+    p.add_argument("--tape-memory", metavar="SIZE",
+                   help="bytes of tape kept in memory, e.g. 64M or 2G (default: a quarter of "
+                        "the RAM; 0: no limit); beyond, the tape spills to unnamed files next "
+                        "to --tape FILE (else in the temporary directory), removed at exit")
     p.add_argument("--record", metavar="DIR",
                    help="also write Derivgrind-format tape files (dg-tape, dg-input-indices, "
                         "dg-output-indices) into DIR")
@@ -178,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
 _RUN_ONLY = (("stdin", "--stdin"), ("tape", "--tape"), ("record", "--record"),
              ("no_ad", "--no-ad"), ("strict", "--strict"), ("allow_write", "--allow-write"),
              ("max_instructions", "--max-instructions"), ("allow_read", "--allow-read"),
-             ("no_read", "--no-read"), ("inputs", "--input"), ("outputs", "--output"))
+             ("no_read", "--no-read"), ("inputs", "--input"), ("outputs", "--output"),
+             ("tape_memory", "--tape-memory"))
 
 
 def _check_usage(args) -> None:
@@ -208,6 +213,13 @@ def _check_usage(args) -> None:
     for value, flag in ((args.report, "-o"), (args.tape, "--tape")):
         if value:
             check_output_file(value, flag)
+    if args.tape_memory is not None:
+        from revad_emu.arguments import tape_memory
+
+        try:
+            tape_memory(args.tape_memory)
+        except ValueError as e:
+            raise UsageError(f"--tape-memory {args.tape_memory}: {e}") from None
     if args.record:
         check_output_dir(args.record, "--record")
 
@@ -262,7 +274,10 @@ def _run(args) -> int:
         else:
             rec = emu.record(stdout=out, stderr=err, tty_fds=tty, progress=progress,
                              strict=args.strict, dg_mode=args.dg_mode,
-                             trace=sys.stderr if args.trace else None)
+                             trace=sys.stderr if args.trace else None,
+                             tape_memory=args.tape_memory,
+                             spill_dir=os.path.dirname(os.path.abspath(args.tape))
+                             if args.tape else None)
             res = rec.run_result
     finally:
         if progress is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -101,11 +102,21 @@ class Recording(ViewsMixin):
 
 def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr=None,
            tty_fds=(), progress=None, max_instructions=None, trace=None,
-           requests=ClientRequests) -> Recording:
+           requests=ClientRequests, tape_memory=None, spill_dir=None) -> Recording:
     """Run `emu` with the recorder attached. progress: True for a tqdm bar (instructions,
     tape nodes, rate; then a "sweep" phase), or a callable(instructions, seconds). trace: a
-    writable text stream that gets one line per taped instruction as it runs."""
+    writable text stream that gets one line per taped instruction as it runs.
+    tape_memory: bytes of tape kept in memory (an int, or a string such as "64M"; default a
+    quarter of the RAM; 0 = no limit); past it the tape moves to unnamed files in spill_dir
+    (default: the system's temporary directory), removed when the tape is freed or the
+    process ends, and sweeps stream over them."""
     strict = arguments.flag(strict, "strict")
+    tape_memory = arguments.tape_memory(tape_memory)
+    if spill_dir is None:
+        import tempfile
+
+        spill_dir = tempfile.gettempdir()
+    spill_dir = os.fsdecode(os.fspath(spill_dir))
     dg_mode = arguments.dg_mode(dg_mode)
     from revad_emu.views.progress import make
 
@@ -113,7 +124,7 @@ def record(emu, *, strict: bool = False, dg_mode: str = "b", stdout=None, stderr
     progress = make(progress)
     m = emu.machine(stdout=stdout, stderr=stderr, tty_fds=tty_fds, progress=progress,
                     max_instructions=max_instructions)
-    rec = Recorder(m, strict=strict)
+    rec = Recorder(m, strict=strict, tape_memory=tape_memory, spill_dir=spill_dir)
     if hasattr(progress, "nodes"):
         progress.nodes = lambda: len(rec.tb)
     reqs = requests(rec, dg_mode=dg_mode)

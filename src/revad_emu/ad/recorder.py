@@ -41,7 +41,12 @@ PASSIVE_ROUTINES = (
 class Recorder:
     """Shadow state + tape for one machine; attach with `Recorder(machine)`."""
 
-    def __init__(self, machine, *, strict: bool = False, verbose_warnings: bool = True):
+    # The compiled tape stores parents as int32 up to this many nodes, then widens them to
+    # int64 in place; tests lower it to widen a short recording.
+    NARROW_MAX = 1 << 31
+
+    def __init__(self, machine, *, strict: bool = False, verbose_warnings: bool = True,
+                 tape_memory: int = 0, spill_dir: str | None = None):
         self.m = machine
         self.fast = machine.fast
         self.dec = Decoder()
@@ -53,6 +58,9 @@ class Recorder:
         self._disabled = False
         self._fp_mode = 0
         self._suppress = None  # a math-library call being run unrecorded (mathcalls.Call)
+        # Bytes of tape in memory before the C tape spills to files in spill_dir (0: never;
+        # the pure-Python recorder keeps its array columns in memory whatever this says).
+        self.tape_memory, self.spill_dir = tape_memory, spill_dir
         if compiled_available():
             self._init_compiled()
         else:
@@ -107,9 +115,10 @@ class Recorder:
     def _init_compiled(self) -> None:
         """Shadow and tape in C; a C code hook runs the descriptors the isa tables attach to
         their handlers and calls `_py_step` for everything else."""
-        ctape = _hot.Tape()
+        ctape = _hot.Tape(memory=self.tape_memory, spill_dir=self.spill_dir,
+                          narrow_max=self.NARROW_MAX)
         self.sh = _hot.Shadow()
-        self.tb = HotTapeBuilder(ctape)
+        self.tb = HotTapeBuilder(ctape, self.spill_dir)
         self.width = self.tb.width
         self.value = self.tb.value
         self.bits80 = ctape.bits80

@@ -28,10 +28,21 @@ Methods:
   ~100x faster: no per-tape plan to build, ~5-10 ns per node and seed on one core.
 - "auto": "compiled" when the extension is built (and REVAD_PURE_PYTHON is not set);
   otherwise "levels" if levels <= ratio * seeds * nodes, else "triangular"; see AUTO_RATIO.
+
+Spilled tapes (`record(tape_memory=)`, `--tape-memory`): "loop" and "compiled" walk the
+window in stretches (`_stretches`), backwards for reverse and forwards for forward sweeps,
+and after each stretch let go of its pages (`Tape.release`), so a tape larger than memory
+is read from its files once per seed batch without staying resident; their adjoint or
+tangent array moves into a temporary file too once it would be larger than a quarter of
+the tape's memory budget. The floating-point operations and their order do not change, so
+results are bit-identical to a tape in memory. "levels" and "triangular" need the whole
+tape at once and are not meant for tapes that do not fit in memory.
 """
 
 from __future__ import annotations
 
+import mmap
+import tempfile
 from functools import cached_property
 from typing import Literal
 
@@ -51,6 +62,49 @@ AUTO_RATIO = 0.01
 
 # Jacobians are computed in batches of seeds so a batch holds at most this many adjoints.
 BATCH_ELEMENTS = 1 << 24
+
+# Nodes per stretch when sweeping an in-memory tape with the reference loops (lists of one
+# stretch at a time instead of the whole tape).
+STRETCH = 1 << 20
+
+
+def _stretches(tape: Tape, lo: int, hi: int, backwards: bool) -> list[tuple[int, int]]:
+    """(first, last) pairs covering nodes lo+1..hi in sweep order: one pair for a tape in
+    memory (compiled sweeps), stretches of a quarter of the tape's memory budget when it is
+    spilled."""
+    if not tape.spilled:
+        return [(lo, hi)]
+    step = max(1 << 16, tape.store.limit // 4)
+    out = [(s, min(s + step, hi)) for s in range(lo, hi, step)]
+    return out[::-1] if backwards else out
+
+
+class _Scratch:
+    """The adjoint/tangent array of a compiled sweep: plain memory, or, for a spilled tape
+    whose array would exceed a quarter of its memory budget, an unnamed temporary file in
+    the spill directory, mapped, whose finished rows are let go of after each stretch."""
+
+    def __init__(self, tape: Tape, rows: int, k: int) -> None:
+        self.mm: mmap.mmap | None = None
+        nbytes = rows * k * 8
+        if tape.spilled and nbytes > tape.store.memory // 4:
+            with tempfile.TemporaryFile(dir=tape.spill_dir) as f:
+                f.truncate(nbytes)
+                self.mm = mmap.mmap(f.fileno(), nbytes)  # zero-filled, as np.zeros
+            self.a = np.frombuffer(self.mm, np.float64).reshape(rows, k)
+        else:
+            self.a = np.zeros((rows, k))
+        self.k = k
+
+    def release(self, r0: int, r1: int) -> None:
+        """Let go of the resident pages of rows r0..r1-1 (kept in the file)."""
+        if self.mm is None:
+            return
+        page = mmap.PAGESIZE  # outwards: the file keeps the data of a neighbour's page
+        b0 = r0 * self.k * 8 // page * page
+        b1 = min(-(-r1 * self.k * 8 // page) * page, len(self.mm))
+        if b1 > b0:
+            self.mm.madvise(mmap.MADV_DONTNEED, b0, b1 - b0)
 
 
 class _Window:
@@ -111,7 +165,7 @@ class _Window:
         as numpy would convert C int indices on every fancy-indexing call."""
         if self._levels is None:
             order = self.live[np.argsort(self.depth)]
-            P = np.take(self._tape_parents, order, axis=0)
+            P = np.take(self._tape_parents, order, axis=0).astype(np.intp, copy=False)
             if self.lo > 1:
                 P -= self.lo - 1
                 np.maximum(P, 0, out=P)
@@ -223,9 +277,13 @@ def vjp(tape: Tape, ybar: np.ndarray, method: Method = "auto") -> np.ndarray:
             out[:, i_in] = _loop_reverse(tape, lo, hi, o_loc + (lo - 1), Y[:, o_in],
                                          i_loc + (lo - 1))
         elif _compiled(method):
-            A = np.zeros((hi - lo + 2, k))
+            scratch = _Scratch(tape, hi - lo + 2, k)
+            A = scratch.a
             np.add.at(A, o_loc, Y[:, o_in].T)
-            sweep_module().reverse(tape.parents, tape.partials, A, lo, hi, k)
+            for first, last in _stretches(tape, lo, hi, backwards=True):
+                sweep_module().reverse(tape.parents, tape.partials, A, lo, hi, k, first, last)
+                tape.release(first + 1, last + 1)
+                scratch.release(first + 1 - (lo - 1), last + 1 - (lo - 1))
             out[:, i_in] = A[i_loc].T
         else:
             w = _window(tape, lo, hi)
@@ -251,9 +309,13 @@ def jvp(tape: Tape, xdot: np.ndarray, method: Method = "auto") -> np.ndarray:
             out[:, o_in] = _loop_forward(tape, lo, hi, i_loc + (lo - 1), X[:, i_in],
                                          o_loc + (lo - 1))
         elif _compiled(method):
-            T = np.zeros((hi - lo + 2, k))
+            scratch = _Scratch(tape, hi - lo + 2, k)
+            T = scratch.a
             np.add.at(T, i_loc, X[:, i_in].T)
-            sweep_module().forward(tape.parents, tape.partials, T, lo, hi, k)
+            for first, last in _stretches(tape, lo, hi, backwards=False):
+                sweep_module().forward(tape.parents, tape.partials, T, lo, hi, k, first, last)
+                tape.release(first + 1, last + 1)
+                scratch.release(first + 1 - (lo - 1), last + 1 - (lo - 1))
             out[:, o_in] = T[o_loc].T
         else:
             w = _window(tape, lo, hi)
@@ -301,52 +363,68 @@ def _unit_triangular_solve(data: np.ndarray, indices: np.ndarray, indptr: np.nda
 
 # --- reference loops (global node indices) ------------------------------------------------
 
+def _lists(tape: Tape, first: int, last: int) -> tuple[list, list, list, list]:
+    """Parents and partials of nodes first..last as Python lists (one stretch)."""
+    P = tape.parents[first:last + 1]
+    D = tape.partials[first:last + 1]
+    return P[:, 0].tolist(), P[:, 1].tolist(), D[:, 0].tolist(), D[:, 1].tolist()
+
+
+def _loop_stretches(tape: Tape, lo: int, hi: int, backwards: bool) -> list[tuple[int, int]]:
+    if tape.spilled:
+        return _stretches(tape, lo, hi, backwards)
+    out = [(s, min(s + STRETCH, hi)) for s in range(lo, hi, STRETCH)]
+    return out[::-1] if backwards else out
+
+
 def _loop_reverse(tape: Tape, lo: int, hi: int, out_nodes: np.ndarray, Y: np.ndarray,
                   in_nodes: np.ndarray) -> np.ndarray:
-    """Reverse sweep one seed at a time, nodes hi down to lo+1. Returns (k, len(in_nodes))."""
-    p1 = tape.parents[:hi + 1, 0].tolist()
-    p2 = tape.parents[:hi + 1, 1].tolist()
-    d1 = tape.partials[:hi + 1, 0].tolist()
-    d2 = tape.partials[:hi + 1, 1].tolist()
+    """Reverse sweep one seed at a time, nodes hi down to lo+1, a stretch of the tape at a
+    time (see `_stretches`). Returns (k, len(in_nodes))."""
     res = np.zeros((len(Y), len(in_nodes)))
     for s, y in enumerate(Y.tolist()):
         a = [0.0] * (hi + 1)
         for node, v in zip(out_nodes.tolist(), y, strict=True):
             a[node] += v
-        for k in range(hi, lo, -1):
-            ak = a[k]
-            if ak != 0.0:  # zero convention; NaN != 0 so NaN propagates
-                i = p1[k]
-                if i:
-                    a[i] += ak * d1[k]
-                i = p2[k]
-                if i:
-                    a[i] += ak * d2[k]
+        for first, last in _loop_stretches(tape, lo, hi, backwards=True):
+            p1, p2, d1, d2 = _lists(tape, first, last)
+            for k in range(last, first, -1):
+                ak = a[k]
+                if ak != 0.0:  # zero convention; NaN != 0 so NaN propagates
+                    j = k - first
+                    i = p1[j]
+                    if i:
+                        a[i] += ak * d1[j]
+                    i = p2[j]
+                    if i:
+                        a[i] += ak * d2[j]
+            tape.release(first + 1, last + 1)
         res[s] = [a[i] for i in in_nodes.tolist()]
     return res
 
 
 def _loop_forward(tape: Tape, lo: int, hi: int, in_nodes: np.ndarray, X: np.ndarray,
                   out_nodes: np.ndarray) -> np.ndarray:
-    """Forward sweep one seed at a time, nodes lo+1 up to hi. Returns (k, len(out_nodes))."""
-    p1 = tape.parents[:hi + 1, 0].tolist()
-    p2 = tape.parents[:hi + 1, 1].tolist()
-    d1 = tape.partials[:hi + 1, 0].tolist()
-    d2 = tape.partials[:hi + 1, 1].tolist()
+    """Forward sweep one seed at a time, nodes lo+1 up to hi, a stretch of the tape at a
+    time. Returns (k, len(out_nodes))."""
     res = np.zeros((len(X), len(out_nodes)))
     for s, x in enumerate(X.tolist()):
         t = [0.0] * (hi + 1)
         for node, v in zip(in_nodes.tolist(), x, strict=True):
             t[node] += v
-        for k in range(lo + 1, hi + 1):
-            acc = t[k]
-            i = p1[k]
-            if i and t[i] != 0.0:  # zero convention
-                acc += d1[k] * t[i]
-            i = p2[k]
-            if i and t[i] != 0.0:
-                acc += d2[k] * t[i]
-            t[k] = acc
+        for first, last in _loop_stretches(tape, lo, hi, backwards=False):
+            p1, p2, d1, d2 = _lists(tape, first, last)
+            for k in range(first + 1, last + 1):
+                j = k - first
+                acc = t[k]
+                i = p1[j]
+                if i and t[i] != 0.0:  # zero convention
+                    acc += d1[j] * t[i]
+                i = p2[j]
+                if i and t[i] != 0.0:
+                    acc += d2[j] * t[i]
+                t[k] = acc
+            tape.release(first + 1, last + 1)
         res[s] = [t[i] for i in out_nodes.tolist()]
     return res
 

@@ -46,6 +46,7 @@ def op_code(name: str) -> int:
 
 
 _INPUT = op_code("input")
+_ROOT_SITE = 0x80  # _hot.c: flag in a site's width for nodes made by new_input
 _VIEW_METHODS = frozenset({"explain", "to_dot", "graph", "by_line", "jacobian_frame",
                            "_repr_html_"})
 
@@ -136,12 +137,18 @@ _DTYPES = {"p1": np.int64, "p2": np.int64, "d1": np.float64, "d2": np.float64,
 
 class HotTapeBuilder(TapeBuilder):
     """The same builder with its columns in the compiled `_hot.Tape`, which the C recording
-    path appends to directly. Columns are live list-like views (`value[node]`)."""
+    path appends to directly. Columns are live list-like views (`value[node]`).
 
-    def __init__(self, ctape) -> None:  # noqa: D107 - no array columns of its own
+    The C tape keeps its columns in address space reserved once and never moved, so
+    `finish` hands them to numpy as they are (no copy), and past `memory` bytes it moves
+    them into files in `spill_dir` (see `_hot.c`, "Tape type")."""
+
+    def __init__(self, ctape, spill_dir: str | None = None) -> None:  # noqa: D107
         self.ctape = ctape
+        self.spill_dir = spill_dir
         for name in _DTYPES:
-            setattr(self, name, ctape.column(name))
+            if name != "depth":  # not stored: `column("depth")` computes it
+                setattr(self, name, ctape.column(name))
 
     def __len__(self) -> int:
         return len(self.ctape)
@@ -154,8 +161,127 @@ class HotTapeBuilder(TapeBuilder):
         return self.ctape.new_input(value, 0, 8, addr, _INPUT)
 
     def column(self, name: str, n: int | None = None) -> np.ndarray:
+        if name == "depth":
+            m = len(self.ctape) if n is None else min(n, len(self.ctape))
+            d = np.empty(m, np.int32)
+            self.sites_of(m).depth_of(self.view("parents", m), d, 0, m)
+            return d.astype(np.uint32)
         return np.frombuffer(self.ctape.column_bytes(name, -1 if n is None else n),
                              dtype=_DTYPES[name])
+
+    def sites_of(self, n: int) -> Sites:
+        """The site column of the first n nodes (a view) and the site table (copies)."""
+        a, o, w = self.ctape.sites()
+        return Sites(np.frombuffer(self.ctape.view("site", n), np.uint32),
+                     np.frombuffer(a, np.uint64), np.frombuffer(o, np.uint16),
+                     np.frombuffer(w, np.uint8) >= _ROOT_SITE)
+
+    def view(self, name: str, n: int) -> np.ndarray:
+        """The first n entries of a column in place (parents/partials: shape (n, 2)); the
+        array keeps the C tape alive. Nodes below n never change once recording has moved
+        past them, except the few a client request rewrites before the run ends."""
+        dt = {"parents": np.int64 if self.ctape.wide else np.int32, "partials": np.float64,
+              "site": np.uint32}.get(name) or _DTYPES[name]
+        a = np.frombuffer(self.ctape.view(name, n), dtype=dt)
+        return a.reshape(n, 2) if name in ("parents", "partials") else a
+
+    def finish(self, inputs: Marks, outputs: Marks, meta: dict | None = None) -> Tape:
+        """The recorded columns as a `Tape` without copying them: views of the C tape, whose
+        memory or spill files live as long as any of them. Recording may go on (nodes are
+        only appended; the views keep the first n)."""
+        n = len(self.ctape)
+        tape = Tape(self.view("parents", n), self.view("partials", n), self.view("value", n),
+                    None, None, None, inputs, outputs, meta or {}, validate=False,
+                    sites=self.sites_of(n))
+        tape.store = self.ctape
+        tape.spill_dir = self.spill_dir
+        return tape
+
+
+class Sites:
+    """Per node a site index into a table of (instruction address, op code): how the
+    compiled recorder stores those two columns (4 bytes per node instead of 10). `Tape.addr`
+    and `Tape.op` are gathered from it when first asked for; `depth` follows from the
+    parents and which sites are inputs (the recorder's rule: inputs 0, others one more than
+    the deeper parent)."""
+
+    def __init__(self, site: np.ndarray, addr: np.ndarray, op: np.ndarray,
+                 root: np.ndarray) -> None:
+        self.site, self.addr_table, self.op_table = site, addr, op
+        self.root = root  # per site: its nodes were made by new_input (depth 0)
+
+    def addr(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        return self.addr_table[self.site[lo:hi]]
+
+    def op(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        return self.op_table[self.site[lo:hi]]
+
+    def depth_of(self, parents: np.ndarray, out: np.ndarray, lo: int, hi: int) -> None:
+        """Depths of nodes lo..hi-1 into out (earlier ones must be there already)."""
+        from revad_emu.compiled import sweep_module
+
+        mod = sweep_module()
+        if mod is not None:
+            mod.depths(parents, self.site, self.root.astype(np.uint8), out, lo, hi)
+            return
+        # Python twin, a stretch at a time: the rule of `recorded_depth`, reading the depths
+        # of earlier stretches from out
+        p1, p2 = parents[lo:hi, 0].tolist(), parents[lo:hi, 1].tolist()
+        root = self.root[self.site[lo:hi]].tolist()
+        for j, k in enumerate(range(lo, hi)):
+            if k == 0 or root[j]:
+                out[k] = 0
+            else:
+                a, b = int(out[p1[j]]), int(out[p2[j]])
+                out[k] = (a if a > b else b) + 1
+
+
+def _file_array(n: int, dtype, directory: str | None) -> np.ndarray:
+    """A zeroed array of n entries in an unnamed temporary file, mapped: for columns of a
+    spilled tape computed after recording (depth), so they need not fit in memory."""
+    import mmap
+    import tempfile
+
+    nbytes = max(1, n * np.dtype(dtype).itemsize)
+    with tempfile.TemporaryFile(dir=directory) as f:
+        f.truncate(nbytes)
+        mm = mmap.mmap(f.fileno(), nbytes)
+    return np.frombuffer(mm, dtype)[:n]
+
+
+def _release_rows(a, lo: int, hi: int) -> None:
+    """Let go of the resident pages of entries lo..hi-1 of an array kept in a mapped
+    temporary file (`_file_array`); nothing for other arrays."""
+    import mmap
+
+    base = a
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):  # np.frombuffer keeps a memoryview of the mmap
+        base = base.obj
+    if not isinstance(base, mmap.mmap) or not isinstance(a, np.ndarray):
+        return
+    row = a.strides[0] if a.ndim else a.itemsize
+    page = mmap.PAGESIZE  # outwards to whole pages: a shared file mapping keeps the data
+    b0 = lo * row // page * page
+    b1 = min(-(-min(hi, len(a)) * row // page) * page, len(base))
+    if b1 > b0:
+        base.madvise(mmap.MADV_DONTNEED, b0, b1 - b0)
+
+
+def recorded_depth(parents: np.ndarray, root: np.ndarray) -> np.ndarray:
+    """Depths as the builders record them: 0 for node 0 and nodes made by `new_input`
+    (`root`), else 1 + the deeper parent (so a parentless non-input node has depth 1).
+    Python loop, the reference of `_sweep.depths`."""
+    p1 = parents[:, 0].tolist()
+    p2 = parents[:, 1].tolist()
+    inp = np.asarray(root, bool).tolist()
+    d = [0] * len(p1)
+    for k in range(1, len(p1)):
+        if not inp[k]:
+            a, b = d[p1[k]], d[p2[k]]
+            d[k] = (a if a > b else b) + 1
+    return np.asarray(d, dtype=np.int32)
 
 
 def node_depth(parents: np.ndarray) -> np.ndarray:
@@ -179,6 +305,11 @@ class Tape:
     Outputs may repeat a node, name node 0 (a passive output, whose Jacobian row is zero) or
     name an input node directly. The sweeps cache plans in `cache`: treat the arrays as
     read-only after the first sweep, or call `cache.clear()` after editing them.
+
+    Tapes of the compiled recorder are views of its memory or spill files (`store`):
+    parents are int32 below 2^31 nodes (int64 otherwise, and in every other tape), and
+    addr/op/depth are gathered or computed on first use (`sites`). Saved files are the
+    same either way.
     """
 
     def __init__(self, parents: np.ndarray, partials: np.ndarray,
@@ -186,23 +317,102 @@ class Tape:
                  op: np.ndarray | None = None, depth: np.ndarray | None = None,
                  inputs: Marks = (), outputs: Marks = (), meta: dict | None = None,
                  input_values: np.ndarray | None = None,
-                 output_values: np.ndarray | None = None) -> None:
-        self.parents = np.ascontiguousarray(parents, dtype=np.int64).reshape(-1, 2)
+                 output_values: np.ndarray | None = None, *, validate: bool = True,
+                 sites: Sites | None = None) -> None:
+        parents = np.asarray(parents)  # int32 kept (the compiled recorder's), else int64
+        self.parents = np.ascontiguousarray(
+            parents, dtype=np.int32 if parents.dtype == np.int32 else np.int64).reshape(-1, 2)
         n = len(self.parents)
         self.partials = np.ascontiguousarray(partials, dtype=np.float64).reshape(n, 2)
         self.values = np.zeros(n) if values is None else np.asarray(values, np.float64)
-        self.addr = np.zeros(n, np.uint64) if addr is None else np.asarray(addr, np.uint64)
-        self.op = np.zeros(n, np.uint16) if op is None else np.asarray(op, np.uint16)
-        self.depth = node_depth(self.parents) if depth is None else np.asarray(depth, np.int32)
+        # addr, op and depth may come as a site column instead (the compiled recorder's
+        # tapes) and are then gathered or computed on first use (properties below).
+        self.sites = sites
+        self.store = None
+        self.spill_dir: str | None = None  # where its scratch files go (None: the default)
+        self._addr = None if addr is None else np.asarray(addr, np.uint64)
+        self._op = None if op is None else np.asarray(op, np.uint16)
+        self._depth = None if depth is None else np.asarray(depth, np.int32)
         self.inputs = _named(inputs, "x")
         self.outputs = _named(outputs, "y")
         self.meta = dict(meta or {})
-        self._check()
+        if validate:  # False only for the recorder's own tapes, valid by construction
+            self._check()
         self.input_values = (self.values[self.input_nodes] if input_values is None
                              else np.asarray(input_values, np.float64))
         self.output_values = (self.values[self.output_nodes] if output_values is None
                               else np.asarray(output_values, np.float64))
         self.cache: dict = {}  # sweep plans, keyed by sweep.py; never saved
+        # `store`: the C tape whose memory or spill files hold the arrays (set by
+        # HotTapeBuilder.finish); sweeps and `save` call its `release(lo, hi)` to stream
+        # over a spilled tape.
+
+    def __getstate__(self) -> dict:
+        """Pickling copies the arrays (numpy does) and leaves the C tape behind."""
+        state = dict(self.__dict__)
+        state["store"] = None
+        state["cache"] = {}
+        return state
+
+    @property
+    def addr(self) -> np.ndarray:
+        """Instruction address of each node (0 for node 0 and nodes without one)."""
+        if self._addr is None:
+            self._addr = (np.zeros(len(self), np.uint64) if self.sites is None
+                          else self.sites.addr())
+        return self._addr
+
+    @addr.setter
+    def addr(self, a: np.ndarray) -> None:
+        self._addr = a
+
+    @property
+    def op(self) -> np.ndarray:
+        """Operation code of each node (`OPS`)."""
+        if self._op is None:
+            self._op = (np.zeros(len(self), np.uint16) if self.sites is None
+                        else self.sites.op())
+        return self._op
+
+    @op.setter
+    def op(self, a: np.ndarray) -> None:
+        self._op = a
+
+    @property
+    def depth(self) -> np.ndarray:
+        """Depth of each node (a level schedule): as recorded — inputs 0, others one more
+        than the deeper parent — for the recorder's tapes; for tapes built from arrays
+        without depths, `node_depth`. A spilled tape computes it into a file."""
+        if self._depth is None:
+            if self.sites is None:
+                self._depth = node_depth(self.parents)
+            else:
+                n = len(self)
+                d = _file_array(n, np.int32, self.spill_dir) if self.spilled else \
+                    np.empty(n, np.int32)
+                step = max(1 << 16, self.store.limit // 8) if self.spilled else n
+                for lo in range(0, n, step):
+                    self.sites.depth_of(self.parents, d, lo, min(n, lo + step))
+                    self.release(lo, lo + step)
+                    if lo >= step:  # this stretch's parents may sit in the one before
+                        _release_rows(d, lo - step, lo)
+                self._depth = d
+        return self._depth
+
+    @depth.setter
+    def depth(self, a: np.ndarray) -> None:
+        self._depth = a
+
+    def release(self, lo: int, hi: int) -> None:
+        """Let go of the resident pages of nodes lo..hi-1 of a spilled tape (they stay in
+        its files and come back when read); nothing for tapes in memory."""
+        if self.store is not None and self.store.spilled:
+            self.store.release(lo, hi)
+
+    @property
+    def spilled(self) -> bool:
+        """Whether the tape lives (partly) in spill files on disk (`--tape-memory`)."""
+        return self.store is not None and self.store.spilled > 0
 
     def _check(self) -> None:
         """Reject tapes the sweeps would get silently wrong (parents after children, bad
@@ -305,14 +515,48 @@ class Tape:
     # --- persistence -------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write an .npz (no pickles); names, meta and the op-name table go in a JSON string."""
+        """Write an .npz (no pickles); names, meta and the op-name table go in a JSON string.
+
+        The layout is np.savez's (uncompressed zip64 entries of .npy files), written a
+        stretch of nodes at a time: addr and op of a recorder's tape are gathered from its
+        sites per stretch, and a spilled tape's pages are let go of after each stretch, so
+        saving holds no second copy of the tape in memory (the file is the only copy)."""
+        import zipfile
+
+        from numpy.lib import format as npy
+
         header = {"format": "revad_emu.tape", "version": 1, "inputs": self.inputs,
                   "outputs": self.outputs, "meta": self.meta, "ops": OPS}
-        with open(path, "wb") as f:  # a file object keeps np.savez from appending ".npz"
-            np.savez(f, parents=self.parents, partials=self.partials, values=self.values,
-                     addr=self.addr, op=self.op, depth=self.depth,
-                     input_values=self.input_values, output_values=self.output_values,
-                     header=np.array(json.dumps(header)))
+        n = len(self)
+        sites = self.sites
+        columns = {"parents": (np.int64, self.parents), "partials": self.partials,
+                   "values": self.values,
+                   "addr": (np.uint64, sites.addr) if self._addr is None and sites else self.addr,
+                   "op": (np.uint16, sites.op) if self._op is None and sites else self.op,
+                   "depth": self.depth}
+        rest = {"input_values": self.input_values, "output_values": self.output_values,
+                "header": np.array(json.dumps(header))}
+        step = max(1 << 16, self.store.limit // 8) if self.spilled else 1 << 18
+        with open(path, "wb") as f, zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED,
+                                                    allowZip64=True) as z:
+            for key, a in columns.items():
+                if isinstance(a, tuple):  # saved as dtype, gathered or cast per stretch
+                    dtype, a = a
+                    shape = a.shape if isinstance(a, np.ndarray) else (n,)
+                else:
+                    dtype, shape = a.dtype, a.shape
+                descr = npy.dtype_to_descr(np.dtype(dtype))
+                with z.open(key + ".npy", "w", force_zip64=True) as out:
+                    npy.write_array_header_1_0(out, {"descr": descr, "fortran_order": False,
+                                                     "shape": shape})
+                    for lo in range(0, n, step):
+                        part = a[lo:lo + step] if isinstance(a, np.ndarray) else a(lo, lo + step)
+                        out.write(np.ascontiguousarray(part, dtype).tobytes())
+                        self.release(lo, lo + step)
+                        _release_rows(a, lo, lo + step)
+            for key, a in rest.items():
+                with z.open(key + ".npy", "w", force_zip64=True) as out:
+                    npy.write_array(out, a, allow_pickle=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike | bytes) -> Tape:

@@ -74,8 +74,10 @@ def tape_stats(tape) -> dict:
         ops[n] = ops.get(n, 0) + 1
     depth = np.asarray(tape.depth)
     hist = np.bincount(depth[1:]).tolist() if len(depth) > 1 else []
-    nbytes = sum(a.nbytes for a in (tape.parents, tape.partials, tape.values, tape.addr,
-                                    tape.op, tape.depth))
+    # Bytes of the arrays as saved (parents as int64, addr and op per node): the same
+    # figure whichever way the tape is held in memory (int32 parents, sites).
+    n = len(tape)
+    nbytes = n * (16 + 16 + 8 + 8 + 2 + 4)
     return {"nodes": len(tape) - 1, "inputs": len(tape.inputs), "outputs": len(tape.outputs),
             "ops": dict(sorted(ops.items(), key=lambda kv: -kv[1])),
             "max_depth": int(depth.max()) if len(depth) else 0,
