@@ -322,12 +322,18 @@ def fd_checks(exes: dict[str, Path], rows: list[dict], checks: list[dict]) -> No
 # --- the table -----------------------------------------------------------------------------
 
 def slope(rows: list[dict], tool: str, key: str) -> float | None:
-    """CPU seconds per extra node between the smallest and the largest size."""
+    """CPU seconds per extra node between the smallest and the largest size; None when
+    there is no such pair or the difference is not positive (the noise of the fixed costs
+    exceeded the extra work: larger sizes are needed)."""
     if len(rows) < 2:
         return None
     a, b = rows[0][tool], rows[-1][tool]
     dn = b["nodes"] - a["nodes"]
-    return (b[key] - a[key]) / dn if dn > 0 else None
+    if dn <= 0 or b[key] <= a[key]:
+        print(f"note: {tool} {key} did not grow from {a['nodes']:,} to {b['nodes']:,} nodes "
+              f"({a[key]:.3f} -> {b[key]:.3f} s): no slope; try larger sizes")
+        return None
+    return (b[key] - a[key]) / dn
 
 
 def summary(by_prog: dict[str, list[dict]], startup: dict) -> list[tuple]:
@@ -411,10 +417,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     ap.add_argument("--repeat", type=int, default=2, help="repetitions, best kept (default 2)")
     ap.add_argument("--loop", default=None,
-                    help="two iteration counts of the scalar loop (default 200000,1000000; "
+                    help="two iteration counts of the scalar loop (default 200000,2000000; "
                          "--quick 2000,10000)")
     ap.add_argument("--burgers", default=None,
-                    help="Burgers grid sizes nx=nt (default 30,50; --quick 6,10)")
+                    help="Burgers grid sizes nx=nt (default 30,60; --quick 6,10)")
     ap.add_argument("--derivgrind-src", default=os.environ.get("DERIVGRIND_SRC"),
                     help="Derivgrind source checkout holding " + str(BURGERS)
                          + " (default: $DERIVGRIND_SRC; Burgers is skipped without one)")
@@ -433,8 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         burgers_src = Path(a.derivgrind_src) / BURGERS
         if not burgers_src.is_file():
             raise SystemExit(f"bench_derivgrind: no {burgers_src}")
-    loop_sizes = (a.loop or ("2000,10000" if a.quick else "200000,1000000")).split(",")
-    burgers_sizes = (a.burgers or ("6,10" if a.quick else "30,50")).split(",")
+    loop_sizes = (a.loop or ("2000,10000" if a.quick else "200000,2000000")).split(",")
+    burgers_sizes = (a.burgers or ("6,10" if a.quick else "30,60")).split(",")
 
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"load average {' '.join(load)} on {os.cpu_count()} cores; "
