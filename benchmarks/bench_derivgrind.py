@@ -54,6 +54,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = Path(__file__).resolve().parent / "programs"
+LAUNCH = Path(__file__).resolve().parent / "rusage_launch.py"
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
 
 from buildcache import CACHE, best_native, build, run_native  # noqa: E402
@@ -79,21 +80,18 @@ class Proc:
 
 
 def timed_run(cmd: list[str], cwd: Path, env: dict | None = None) -> Proc:
-    """Run `cmd` and measure it with wait4, which gives this child's own CPU time and peak
-    RSS (getrusage(RUSAGE_CHILDREN) would mix all children). Output goes to files so a
-    chatty child cannot block on a full pipe."""
+    """Run `cmd` through rusage_launch.py, which measures it with wait4: this command's own
+    CPU time and peak RSS, not inherited from this (possibly large) process. Output goes to
+    files so a chatty child cannot block on a full pipe."""
     cwd.mkdir(parents=True, exist_ok=True)
+    result = cwd / ".rusage.json"
     with open(cwd / ".stdout", "w+b") as out, open(cwd / ".stderr", "w+b") as err:
-        t0 = time.perf_counter()
-        p = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env, stdout=out, stderr=err,
-                             stdin=subprocess.DEVNULL)
-        _, status, ru = os.wait4(p.pid, 0)
-        wall = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
+        subprocess.run([sys.executable, str(LAUNCH), str(result), *map(str, cmd)], cwd=cwd,
+                       env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, check=True)
+        r = json.loads(result.read_text())
         out.seek(0)
         err.seek(0)
-        return Proc(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, p.returncode,
-                    out.read(), err.read())
+        return Proc(r["wall"], r["cpu"], r["rss"], r["rc"], out.read(), err.read())
 
 
 def checked(p: Proc, what: str) -> Proc:
