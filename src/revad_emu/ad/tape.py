@@ -336,7 +336,7 @@ class Tape:
         self.inputs = _named(inputs, "x")
         self.outputs = _named(outputs, "y")
         self.meta = dict(meta or {})
-        if validate:  # False only for the recorder's own tapes, valid by construction
+        if validate:  # False for the recorder's tapes (valid by construction) and tape_check's
             self._check()
         self.input_values = (self.values[self.input_nodes] if input_values is None
                              else np.asarray(input_values, np.float64))

@@ -335,6 +335,6 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
                     a["addr"].astype(np.uint64, copy=False), remap[op], depth,
                     [(s, i) for s, i in inputs], [(s, i) for s, i in outputs],
                     header["meta"], a["input_values"].astype(f64, copy=False),
-                    a["output_values"].astype(f64, copy=False))
-    except ValueError as e:  # Tape's own checks: should not trigger after the ones above
+                    a["output_values"].astype(f64, copy=False), validate=False)
+    except ValueError as e:  # e.g. a partials column numpy cannot cast
         raise _bad(name, str(e)) from None
