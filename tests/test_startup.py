@@ -139,3 +139,57 @@ def test_env_var_turns_it_off(monkeypatch, _fresh_cache):
     for _ in range(3):
         Emulator(exe, ["1.3", "0.7", "2.1"]).run()
     assert _delta(_fresh_cache) == {"hits": 0, "taken": 0, "unsafe": 0}
+
+
+def test_disk_cache_across_processes(tmp_path, monkeypatch, _fresh_cache):
+    """REVAD_STARTUP_CACHE=disk: the first run saves the start, a later process (here: the
+    memory cache emptied) loads it; both equal a cold run. A damaged file is ignored."""
+    exe = str(build("startup/cxx_iostream.cc", libs=()))
+    monkeypatch.setenv("REVAD_STARTUP_CACHE", "0")
+    cold = Emulator(exe, ["0.7"]).record()
+    monkeypatch.setenv("REVAD_STARTUP_CACHE", "disk")
+    monkeypatch.setenv("REVAD_STARTUP_CACHE_DIR", str(tmp_path / "c"))
+    first = Emulator(exe, ["0.7"]).record()
+    files = list((tmp_path / "c").glob("*.pickle"))
+    assert len(files) == 1 and _delta(_fresh_cache)["taken"] == 1
+    assert (tmp_path / "c").stat().st_mode & 0o077 == 0
+    startup.clear()
+    second = Emulator(exe, ["0.7"]).record()
+    d = _delta(_fresh_cache)
+    assert d["loaded"] == 1 and d["hits"] == 1 and d["taken"] == 1
+    _assert_same(first, cold)
+    _assert_same(second, cold)
+    files[0].write_bytes(b"not a pickle")
+    startup.clear()
+    third = Emulator(exe, ["0.7"]).record()
+    assert _delta(_fresh_cache)["taken"] == 2  # taken (and saved) anew
+    _assert_same(third, cold)
+    startup.clear()
+    Emulator(exe, ["0.7"]).record()
+    assert _delta(_fresh_cache)["loaded"] == 2
+
+
+def test_cli_with_disk_cache_gives_the_same_tape(tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    exe = str(build("ad/arith.c"))
+    env = {**os.environ, "REVAD_STARTUP_CACHE": "disk",
+           "REVAD_STARTUP_CACHE_DIR": str(tmp_path / "c")}
+    outs = []
+    for i in range(2):
+        tape = tmp_path / f"t{i}.npz"
+        r = subprocess.run([sys.executable, "-m", "revad_emu", "-q", "--tape", str(tape), exe,
+                            "1.3", "0.7", "2.1"], env=env, capture_output=True)
+        assert r.returncode == 0, r.stderr
+        outs.append((r.stdout, dict(np.load(tape))))
+        (saved,) = (tmp_path / "c").glob("*.pickle")
+        stamp = saved.stat().st_mtime_ns
+        if i == 0:
+            first_stamp = stamp
+    assert stamp == first_stamp  # the second process loaded the file, did not take anew
+    assert outs[0][0] == outs[1][0]
+    a, b = outs[0][1], outs[1][1]
+    assert a.keys() == b.keys() and all(a[k].tobytes() == b[k].tobytes() for k in a)

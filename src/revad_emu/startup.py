@@ -27,15 +27,27 @@ instruction count, system-call counts, kernel state, memory and registers at `ma
 run, so its output and tape are identical (tests/test_startup.py checks this on C, C++ and
 Fortran programs, static and dynamic).
 
-`REVAD_STARTUP_CACHE=0` turns it off.
+`REVAD_STARTUP_CACHE=0` turns it off. `REVAD_STARTUP_CACHE=disk` also keeps snapshots on disk
+(opt-in), under `$REVAD_STARTUP_CACHE_DIR`, else `$XDG_CACHE_HOME/revad_emu/startup`, else
+`~/.cache/revad_emu/startup`: then the first run of a start takes and saves it, and later
+processes (the CLI) load it instead of running the loader. A file holds the full key, the
+revad_emu/unicorn versions and a fingerprint of the package's files, and is used only when all
+match and the files the start looked at are unchanged; it is read only from a directory owned
+by the user and writable by nobody else (it is a pickle). At most `DISK_MAX` files are kept
+(oldest dropped); in memory at most `MEMORY_MAX` snapshots.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
+import stat
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from revad_emu.machine import Machine
 
@@ -54,10 +66,31 @@ SAFE_SYSCALLS = frozenset({
 AT_FDCWD = -100
 
 
+MEMORY_MAX = 8   # snapshots kept in memory (each holds the program's memory: ≈ 5–20 MB)
+DISK_MAX = 32    # snapshot files kept on disk
+FORMAT = 1
+
+
+def mode() -> str:
+    """"off", "memory" (the default) or "disk", from REVAD_STARTUP_CACHE."""
+    v = os.environ.get("REVAD_STARTUP_CACHE", "1").lower()
+    if v in ("0", "off", "no", "false"):
+        return "off"
+    return "disk" if v == "disk" else "memory"
+
+
 def enabled() -> bool:
     """False when the environment turns the cache off (REVAD_STARTUP_CACHE=0/off/no)."""
-    return os.environ.get("REVAD_STARTUP_CACHE", "1").lower() not in ("0", "off", "no",
-                                                                        "false")
+    return mode() != "off"
+
+
+def cache_dir() -> Path:
+    """Where REVAD_STARTUP_CACHE=disk keeps its files."""
+    d = os.environ.get("REVAD_STARTUP_CACHE_DIR")
+    if d:
+        return Path(d)
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(xdg) / "revad_emu" / "startup"
 
 
 class _PreMainRequest(Exception):
@@ -101,15 +134,27 @@ class ProgramStart:
 
 _UNSAFE = object()
 _SEEN = object()
-_cache: dict[tuple, object] = {}
+_cache: OrderedDict[tuple, object] = OrderedDict()  # least recently used first
 _lock = threading.Lock()
-stats = {"hits": 0, "taken": 0, "unsafe": 0}  # for tests and benchmarks
+stats = {"hits": 0, "taken": 0, "unsafe": 0, "loaded": 0}  # for tests and benchmarks
 
 
 def clear() -> None:
-    """Forget every snapshot (tests; a long session that wants its memory back)."""
+    """Forget every snapshot held in memory (tests; a long session that wants its memory
+    back). Files on disk stay."""
     with _lock:
         _cache.clear()
+
+
+def _remember(key: tuple, entry: object) -> None:
+    with _lock:
+        _cache[key] = entry
+        _cache.move_to_end(key)
+        held = [k for k, v in _cache.items() if isinstance(v, ProgramStart)]
+        for k in held[:-MEMORY_MAX]:
+            _cache[k] = _SEEN  # the memory goes; a later run takes the snapshot again
+        while len(_cache) > 64 * MEMORY_MAX:
+            _cache.popitem(last=False)
 
 
 def _identity(path: str) -> tuple:
@@ -142,20 +187,28 @@ def start(make: Callable[[], Machine], tty_fds=()) -> Machine:
     key = key_of(m, tty_fds)
     if key is None:
         return m
+    disk = mode() == "disk"
     with _lock:
         entry = _cache.get(key)
-        if entry is None:
-            _cache[key] = _SEEN
-            return m
+    if entry is None and disk:
+        entry = _load(key)
+        if entry is not None:
+            stats["loaded"] += 1
+            _remember(key, entry)
     if entry is _UNSAFE:
         return m
     if isinstance(entry, ProgramStart) and entry.current():
+        _remember(key, entry)
         entry.restore(m)
         stats["hits"] += 1
         return m
+    if entry is None and not disk:
+        _remember(key, _SEEN)  # a one-off run pays nothing; the second takes the snapshot
+        return m
     taken = _take(m)
-    with _lock:
-        _cache[key] = _UNSAFE if taken is None else taken
+    _remember(key, _UNSAFE if taken is None else taken)
+    if disk:
+        _save(key, taken)
     if taken is None:
         stats["unsafe"] += 1
         return make()  # m ran part-way: the run starts again from scratch
@@ -208,4 +261,103 @@ def _take(m: Machine) -> ProgramStart | None:
         looked_at=tuple((p, _identity(p)) for p in dict.fromkeys(paths)))
 
 
-__all__ = ["SAFE_SYSCALLS", "ProgramStart", "clear", "enabled", "key_of", "start", "stats"]
+# -- on disk (REVAD_STARTUP_CACHE=disk) ----------------------------------------------------
+def _fingerprint() -> tuple:
+    """Versions and the package's own files (size, mtime): a snapshot written by other code
+    may hold kernel state of another shape, so it is not used."""
+    import unicorn
+
+    import revad_emu
+
+    root = Path(revad_emu.__file__).parent
+    files = []
+    for d in (root, root / "linux"):
+        for e in sorted(os.scandir(d), key=lambda e: e.name):
+            if e.name.endswith((".py", ".so")):
+                st = e.stat()
+                files.append((d.name, e.name, st.st_size, st.st_mtime_ns))
+    return (FORMAT, revad_emu.__version__, unicorn.__version__, tuple(files))
+
+
+def _file_of(key: tuple) -> Path:
+    return cache_dir() / (hashlib.sha256(repr(key).encode()).hexdigest()[:32] + ".pickle")
+
+
+def _private(d: Path) -> bool:
+    """The directory is the user's and nobody else can write into it."""
+    try:
+        st = d.stat()
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _save(key: tuple, ps: ProgramStart | None) -> None:
+    """Write the snapshot (or the fact that this start is unsafe) for later processes.
+    Failures are ignored: the cache only saves time."""
+    try:
+        d = cache_dir()
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _private(d):
+            return
+        state = {"fingerprint": _fingerprint(), "key": key, "unsafe": ps is None}
+        if ps is not None:
+            state.update(
+                snapshot=ps.snapshot, pc=ps.pc, instructions=ps.instructions, blocks=ps.blocks,
+                modules=[(s, e, b, elf.path) for s, e, b, elf in ps.modules],
+                request_sites=ps.request_sites,
+                elf_cache=[k for k, v in ps.elf_cache.items() if v is None],
+                vex=ps.vex, looked_at=ps.looked_at)
+        p = _file_of(key)
+        tmp = p.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb") as f:
+            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, p)
+        files = sorted(d.glob("*.pickle"), key=lambda q: q.stat().st_mtime)
+        for old in files[:-DISK_MAX]:
+            old.unlink(missing_ok=True)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        pass
+
+
+def _load(key: tuple) -> object:
+    """The ProgramStart (or _UNSAFE) saved for `key`, or None (absent, stale, unreadable)."""
+    p = _file_of(key)
+    if not p.exists() or not _private(p.parent):
+        return None
+    try:
+        with open(p, "rb") as f:
+            state = pickle.load(f)
+        if state["key"] != key or state["fingerprint"] != _fingerprint():
+            return None
+        if state["unsafe"]:
+            return _UNSAFE
+        from revad_emu.elf import read_elf
+
+        elves = {path: read_elf(path) for *_r, path in state["modules"]}
+        ps = ProgramStart(
+            snapshot=state["snapshot"], pc=state["pc"], instructions=state["instructions"],
+            blocks=state["blocks"],
+            modules=[(s, e, b, elves[path]) for s, e, b, path in state["modules"]],
+            request_sites=state["request_sites"],
+            elf_cache={**dict.fromkeys(state["elf_cache"]), **_elf_keys(elves)},
+            vex=state["vex"], looked_at=state["looked_at"])
+    except Exception:  # noqa: BLE001 - a damaged or foreign file: take the snapshot anew
+        return None
+    return ps if ps.current() else None
+
+
+def _elf_keys(elves: dict) -> dict:
+    """machine._elf_cache entries for the modules read back."""
+    out = {}
+    for path, elf in elves.items():
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        out[(path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)] = elf
+    return out
+
+
+__all__ = ["SAFE_SYSCALLS", "ProgramStart", "cache_dir", "clear", "enabled", "key_of", "mode",
+           "start", "stats"]
