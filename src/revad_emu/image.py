@@ -315,19 +315,29 @@ def start(path: str, *, env: dict[str, str] | None = None,
             forward(data)
 
     done = False
+    from revad_emu import startup
+
+    # The loader's and constructors' work is the same for every start of the same file:
+    # startup.py replays it from a snapshot when this start was seen before in the process
+    # (another thread's image, a closed Library) or saved on disk (REVAD_STARTUP_CACHE=disk).
     if is_library:
-        m = Machine(stub_path(real), [], env, stdin=b"", max_instructions=max_instructions,
-                    stdout=_forward(1), stderr=err)
+        stub = stub_path(real)
+        m = startup.start(lambda: Machine(stub, [], env, stdin=b"",
+                                          max_instructions=max_instructions,
+                                          stdout=_forward(1), stderr=err),
+                          stop=lambda m: m.exe.entry)
         stop = m.exe.entry
     else:
-        m = Machine(real, [], env, stdin=b"", max_instructions=max_instructions,
-                    stdout=_forward(1), stderr=err)
+        m = startup.start(lambda: Machine(real, [], env, stdin=b"",
+                                          max_instructions=max_instructions,
+                                          stdout=_forward(1), stderr=err))
         stop = m.symbols.address_of("main")
         if stop is None:
             raise LoadError(f"{path}: an executable needs a `main` symbol to be stopped before "
                             "calls (is it stripped?)")
     try:
-        m.run_until(m.entry, stop)
+        if m.entry != stop:  # (a machine from startup.py is there already)
+            m.run_until(m.entry, stop)
     except RevadError as e:
         said = loading.decode(errors="replace").strip().replace(m.path, real)
         raise LoadError(f"{path}: loading failed: {said or e}") from None

@@ -165,9 +165,13 @@ def _identity(path: str) -> tuple:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
 
 
-def key_of(m: Machine, tty_fds) -> tuple | None:
-    """What the state at `main` depends on, or None when the program has no `main`."""
-    main = m.symbols.address_of("main")
+def _main(m: Machine) -> int | None:
+    return m.symbols.address_of("main")
+
+
+def key_of(m: Machine, tty_fds, stop: Callable[[Machine], int | None] = _main) -> tuple | None:
+    """What the state at the stop address (`main`) depends on, or None when there is none."""
+    main = stop(m)
     if main is None:
         return None
     k = m.kernel
@@ -175,16 +179,20 @@ def key_of(m: Machine, tty_fds) -> tuple | None:
     return (m.path, _identity(m.path), interp, _identity(interp) if interp else None,
             tuple(m.argv), tuple(m.env.items()), k.cwd, tuple(k.allow_write),
             None if k.allow_read is None else tuple(k.allow_read), tuple(sorted(tty_fds)),
-            m.max_instructions)
+            m.max_instructions, main)
 
 
-def start(make: Callable[[], Machine], tty_fds=()) -> Machine:
+def start(make: Callable[[], Machine], tty_fds=(),
+          stop: Callable[[Machine], int | None] = _main) -> Machine:
     """A machine for a new run of a program: `make()`'s, started from the cached state at
-    `main` when there is one (see the module docstring)."""
+    `main` when there is one (see the module docstring). `stop` gives another address to
+    snapshot at (image.py: a library's stub entry, reached after its constructors); the
+    machine returned is either at its entry (`m.entry`, cold) or at that address with
+    `m.entry` set to it."""
     m = make()
     if not enabled():
         return m
-    key = key_of(m, tty_fds)
+    key = key_of(m, tty_fds, stop)
     if key is None:
         return m
     disk = mode() == "disk"
@@ -205,7 +213,7 @@ def start(make: Callable[[], Machine], tty_fds=()) -> Machine:
     if entry is None and not disk:
         _remember(key, _SEEN)  # a one-off run pays nothing; the second takes the snapshot
         return m
-    taken = _take(m)
+    taken = _take(m, key[-1])
     _remember(key, _UNSAFE if taken is None else taken)
     if disk:
         _save(key, taken)
@@ -216,14 +224,13 @@ def start(make: Callable[[], Machine], tty_fds=()) -> Machine:
     return m
 
 
-def _take(m: Machine) -> ProgramStart | None:
-    """Run `m` to `main` and save its state there, or None if that start is not safe to
-    replay (or did not reach `main`)."""
+def _take(m: Machine, main: int) -> ProgramStart | None:
+    """Run `m` to `main` (or the stop address given) and save its state there, or None if
+    that start is not safe to replay (or did not get there)."""
     k = m.kernel
     fds = dict(k._fds)
     pos = {fd: f.pos for fd, f in fds.items()}
     cloexec = set(k._cloexec)
-    main = m.symbols.address_of("main")
 
     def request(_site: int) -> None:
         raise _PreMainRequest
