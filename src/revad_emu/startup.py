@@ -49,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from revad_emu.errors import Interrupted
 from revad_emu.machine import Machine
 
 # System calls a program may make before `main` for its start to be replayed: they change
@@ -239,6 +240,8 @@ def _take(m: Machine, main: int) -> ProgramStart | None:
     m.enable_client_requests(request)
     try:
         m.run_until(m.entry, main)
+    except Interrupted:
+        raise  # Ctrl-C stops the run, as in a cold start
     except Exception:  # noqa: BLE001 - a fault, an exit, a budget: the cold run says it
         return None
     finally:
