@@ -142,6 +142,9 @@ def main() -> int:
     ap.add_argument("--baseline", metavar="SRC", help="another source tree to time cold")
     ap.add_argument("--json", metavar="FILE")
     a = ap.parse_args()
+    # Bytecode for this tree, as an installed package has it (PYTHONDONTWRITEBYTECODE would
+    # otherwise make every subprocess compile the package again).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(SRC)], check=True)
     res: dict = {"load_before": load()}
     print(f"load average: {res['load_before']}")
     print("\nfloors (whole process, best / median s):")

@@ -61,7 +61,7 @@ SAFE_SYSCALLS = frozenset({
     "rt_sigprocmask", "sigaltstack", "open", "openat", "close", "read", "pread64", "lseek",
     "fstat", "stat", "lstat", "newfstatat", "statx", "access", "faccessat", "faccessat2",
     "readlink", "readlinkat", "getcwd", "getpid", "gettid", "getppid", "getuid", "geteuid",
-    "getgid", "getegid", "uname", "sched_getaffinity", "sysinfo", "getdents64", "fcntl",
+    "getgid", "getegid", "uname", "sched_getaffinity", "sysinfo", "getdents64",
 })
 
 AT_FDCWD = -100
