@@ -32,6 +32,7 @@ NOT_RUN = {
     "python benchmarks/bench_call.py": "a benchmark (minutes)",
     "python benchmarks/bench_avx.py": "a benchmark (minutes)",
     "python benchmarks/bench_scaling.py": "a benchmark (minutes)",
+    "python benchmarks/bench_startup.py": "a benchmark (minutes)",
 }
 
 

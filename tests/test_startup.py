@@ -62,7 +62,8 @@ def _delta(before: dict, keys=("hits", "taken", "unsafe")) -> dict:
     return {k: startup.stats[k] - before[k] for k in keys}
 
 
-@pytest.mark.parametrize("kind", sorted(PROGRAMS_UNDER_TEST))
+@pytest.mark.parametrize("kind", [pytest.param(k, marks=pytest.mark.slow) if k == "cxx-iostream"
+                                  else k for k in sorted(PROGRAMS_UNDER_TEST)])
 def test_snapshot_start_is_bit_identical(kind, monkeypatch, _fresh_cache):
     make, argv, tool = PROGRAMS_UNDER_TEST[kind]
     if not have(tool):
@@ -141,6 +142,7 @@ def test_env_var_turns_it_off(monkeypatch, _fresh_cache):
     assert _delta(_fresh_cache) == {"hits": 0, "taken": 0, "unsafe": 0}
 
 
+@pytest.mark.slow
 def test_disk_cache_across_processes(tmp_path, monkeypatch, _fresh_cache):
     """REVAD_STARTUP_CACHE=disk: the first run saves the start, a later process (here: the
     memory cache emptied) loads it; both equal a cold run. A damaged file is ignored."""
