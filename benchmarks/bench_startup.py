@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,10 +54,19 @@ def programs() -> dict[str, Path]:
     }
 
 
-def wall(cmd: list[str], env: dict) -> float:
+CPU: dict[str, list[float]] = {}  # CPU seconds (user + system) of the same subprocess runs
+
+
+def wall(cmd: list[str], env: dict, name: str = "") -> float:
+    """Wall seconds of one subprocess run; its CPU seconds go to CPU[name] (CPU time is
+    what the machine's load inflates least)."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - t
+    dt = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(name, []).append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+    return dt
 
 
 def summary(ts: list[float]) -> tuple[float, float]:
@@ -115,7 +125,7 @@ def whole_process(exe: Path, repeat: int, baseline: str | None) -> dict[str, lis
     out: dict[str, list[float]] = {k: [] for k in envs}
     for _ in range(repeat):
         for name, env in envs.items():
-            out[name].append(wall(cmd, env))
+            out[name].append(wall(cmd, env, f"{exe.name} {name}"))
     return out
 
 
@@ -132,7 +142,7 @@ def floors(repeat: int, baseline: str | None) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(repeat):
         for name, (cmd, e) in cmds.items():
-            out[name].append(wall(cmd, e))
+            out[name].append(wall(cmd, e, name))
     return out
 
 
@@ -150,7 +160,7 @@ def main() -> int:
     print("\nfloors (whole process, best / median s):")
     fl = floors(a.repeat, a.baseline)
     for k, ts in fl.items():
-        print(f"  {k:28s} {fmt(ts)}")
+        print(f"  {k:28s} {fmt(ts)}   CPU {fmt(CPU[k])}")
     res["floors"] = {k: summary(v) for k, v in fl.items()}
     ok = True
     for name, exe in programs().items():
@@ -160,7 +170,8 @@ def main() -> int:
         print(f"\n{name}: native {native * 1e3:.1f} ms")
         print("  whole process, python -m revad_emu -q (best / median s, best ÷ native):")
         for k, ts in wp.items():
-            print(f"    {k:15s} {fmt(ts)}   ×{min(ts) / native:.0f}")
+            print(f"    {k:15s} {fmt(ts)}   ×{min(ts) / native:.0f}   "
+                  f"CPU {fmt(CPU[f'{exe.name} {k}'])}")
         print("  in process, Emulator(...).record() (best / median s, best ÷ native):")
         for k in ("cold", "warm"):
             print(f"    {k:15s} {fmt(ip[k])}   ×{min(ip[k]) / native:.0f}")
@@ -173,6 +184,7 @@ def main() -> int:
         print(f"  warm record beyond native work: {beyond:.3f} s (target ≤ {TARGET_S} s: "
               f"{'met' if met else 'not met'})")
         res[name] = {"native": native, "whole": {k: summary(v) for k, v in wp.items()},
+                     "whole_cpu": {k: summary(CPU[f"{exe.name} {k}"]) for k in wp},
                      "in_process": {k: summary(v) for k, v in ip.items() if v},
                      "beyond_native_warm": beyond}
     res["load_after"] = load()
