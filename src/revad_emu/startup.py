@@ -281,11 +281,12 @@ def _fingerprint() -> tuple:
 
     root = Path(revad_emu.__file__).parent
     files = []
-    for d in (root, root / "linux"):
-        for e in sorted(os.scandir(d), key=lambda e: e.name):
-            if e.name.endswith((".py", ".so")):
-                st = e.stat()
-                files.append((d.name, e.name, st.st_size, st.st_mtime_ns))
+    for d, subdirs, names in os.walk(root):
+        subdirs[:] = sorted(n for n in subdirs if n != "__pycache__")
+        for name in sorted(names):
+            if name.endswith((".py", ".so")):
+                st = os.stat(os.path.join(d, name))
+                files.append((os.path.relpath(d, root), name, st.st_size, st.st_mtime_ns))
     return (FORMAT, revad_emu.__version__, unicorn.__version__, tuple(files))
 
 
