@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from buildcache import best_native, build  # noqa: E402
 from revad_emu import Emulator  # noqa: E402
-from revad_emu import machine as machine_mod  # noqa: E402
+from revad_emu.cpu import machine as machine_mod  # noqa: E402
 
 FLAGS = {"sse": ("-O3",), "v3": ("-O3", "-march=x86-64-v3")}
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from buildcache import best_native, build  # noqa: E402
 from revad_emu import Emulator  # noqa: E402
-from revad_emu.mathcalls import MathCalls  # noqa: E402
+from revad_emu.ad.mathcalls import MathCalls  # noqa: E402
 
 
 def _best(fn, repeat: int = 3) -> float:

@@ -38,7 +38,8 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
 
 from buildcache import build, run_native  # noqa: E402
-from revad_emu import Emulator, sweep  # noqa: E402
+from revad_emu import Emulator  # noqa: E402
+from revad_emu.ad import sweep  # noqa: E402
 
 US_PER_NODE_TARGET = 2.0        # (a): recording cost per taped operation
 SWEEP_TARGET = 10e6             # (b): nodes/s of the reverse sweep

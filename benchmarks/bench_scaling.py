@@ -33,7 +33,7 @@ from buildcache import build, run_native  # noqa: E402
 
 def one_size(exe: str, n: int, steps: int) -> dict:
     """Record one size in this process (called in a child) and report its costs."""
-    from revad_emu import Emulator, sweep  # noqa: F401  (sweep: its import is not sweep time)
+    from revad_emu import Emulator  # noqa: F401  (sweep: its import is not sweep time)
 
     argv = [str(n), str(n), str(steps)]
     t0 = time.perf_counter()

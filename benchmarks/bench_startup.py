@@ -36,7 +36,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(SRC)]
 
 from buildcache import best_native, build  # noqa: E402
 from revad_emu import Emulator, startup  # noqa: E402
-from revad_emu.machine import Machine  # noqa: E402
+from revad_emu.cpu.machine import Machine  # noqa: E402
 
 TARGET_S = 0.1
 

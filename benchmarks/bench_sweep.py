@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from revad_emu import sweep
-from revad_emu.tape import Tape
+from revad_emu.ad import sweep
+from revad_emu.ad.tape import Tape
 
 N_IN = 1000
 N_OUT = 10

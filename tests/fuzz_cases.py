@@ -265,7 +265,7 @@ def run_all(workdir: Path, static: bytes, dynamic: bytes, tape_raw: bytes) -> di
 
 
 if __name__ == "__main__":
-    from revad_emu import sweep, tape  # noqa: F401 - imported once, before the forks
+    from revad_emu.ad import sweep, tape  # noqa: F401 - imported once, before the forks
 
     work, static_elf, dynamic_elf, tape_file = map(Path, sys.argv[1:5])
     print(json.dumps(run_all(work, static_elf.read_bytes(), dynamic_elf.read_bytes(),

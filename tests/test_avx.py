@@ -25,8 +25,8 @@ import pytest
 import test_sse_rules
 from buildcache import build, run_native
 from revad_emu import Emulator
+from revad_emu.cpu.machine import Machine
 from revad_emu.errors import UnsupportedInstruction
-from revad_emu.machine import Machine
 
 AVX2 = ("-mavx2", "-mfma")
 
@@ -128,7 +128,7 @@ def test_fma_derivative(tmp_path):
     assert r[0] == np.float64(a) * b - c  # exact here: the product is representable
 
 
-@pytest.mark.skipif(__import__("revad_emu.recorder", fromlist=["_hot"])._hot is None,
+@pytest.mark.skipif(__import__("revad_emu.ad.recorder", fromlist=["_hot"])._hot is None,
                     reason="the compiled extension is not built")
 @pytest.mark.parametrize("prog", ["ad/ode_rk4.c", "ad/linsolve.c", "ad/float_arith.c"])
 def test_compiled_and_python_agree(monkeypatch, prog):

@@ -30,10 +30,11 @@ try:
 except ImportError:  # not installed: use the source tree
     sys.path.insert(0, str(ROOT / "src"))
 
-from revad_emu import Emulator, sweep  # noqa: E402
+from revad_emu import Emulator  # noqa: E402
+from revad_emu.ad import sweep
+from revad_emu.ad.tape import Tape  # noqa: E402
 from revad_emu.cli import main  # noqa: E402
 from revad_emu.errors import ArgumentListTooLong, ElfError, TapeError  # noqa: E402
-from revad_emu.tape import Tape  # noqa: E402
 
 
 def run_main(capsys, *args: str) -> tuple[int, str]:
@@ -178,7 +179,7 @@ def test_broken_tape_file(capsys, tmp_path, tape_file, kind):
 def test_op_names_cannot_overflow_the_registry(tmp_path, tape_file, monkeypatch):
     """A tape naming more new operations than 16-bit codes leave is refused before any of
     its names enter the process-wide registry (later recordings still need codes)."""
-    import revad_emu.tape as tape_mod
+    import revad_emu.ad.tape as tape_mod
 
     a = arrays_of(tape_file)
     n = len(a["op"])

@@ -18,7 +18,7 @@ import test_libm
 import test_stress
 from buildcache import build
 from revad_emu import Emulator
-from revad_emu.recorder import _hot
+from revad_emu.ad.recorder import _hot
 
 pytestmark = pytest.mark.skipif(_hot is None, reason="the compiled extension is not built")
 
@@ -79,7 +79,7 @@ def test_stress_program(monkeypatch, name, variant):
 def test_libm_functions(monkeypatch, precision, variant):
     """Every function of libm.RULES at several points (test_libm's program): the compiled
     hook takes the scalar double/float calls itself (through PLT stubs in dynamic builds)."""
-    from revad_emu import recorder
+    from revad_emu.ad import recorder
 
     seen = []
     init = recorder.Recorder.__init__
@@ -107,7 +107,7 @@ def test_bit_trick_warnings(monkeypatch, source):
 def test_machine_code_of_libm(monkeypatch):
     """Interception off: glibc's exp/sin differentiated through their machine code (magic
     rounding constants, integer tricks on the bits, table lookups)."""
-    from revad_emu.mathcalls import MathCalls
+    from revad_emu.ad.mathcalls import MathCalls
 
     exe = test_libm.gen_binary("double", "O2-static")
     monkeypatch.setattr(MathCalls, "spec_at", lambda self, addr: None)

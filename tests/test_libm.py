@@ -42,8 +42,8 @@ from fdcheck import fd_jacobian, format_arg, jacobian_mismatch, parse_outputs, r
 
 revad_emu = pytest.importorskip("revad_emu")
 from revad_emu import Emulator  # noqa: E402
+from revad_emu.ad.libm import RULES, SYMBOLS, candidate_names  # noqa: E402
 from revad_emu.errors import DerivativeError  # noqa: E402
-from revad_emu.libm import RULES, SYMBOLS, candidate_names  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not have("gcc"), reason="gcc missing")
 

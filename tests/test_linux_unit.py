@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from unicorn import UC_ARCH_X86, UC_MODE_64, Uc
 
+from revad_emu.cpu.memory import AddressSpace, GuestMemoryError
 from revad_emu.linux import AT_EMPTY_PATH, AT_FDCWD, SYSCALL_NAMES, SYSCALL_NUMBERS, Kernel
-from revad_emu.memory import AddressSpace, GuestMemoryError
 
 NR = SYSCALL_NUMBERS
 SCRATCH = 0x10000  # guest buffers for syscall arguments

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.linalg import solve_triangular
 
-from revad_emu import sweep
-from revad_emu.sweep import jacobian, jvp, vjp
-from revad_emu.tape import Tape, TapeBuilder, op_code
+from revad_emu.ad import sweep
+from revad_emu.ad.sweep import jacobian, jvp, vjp
+from revad_emu.ad.tape import Tape, TapeBuilder, op_code
 
 METHODS = ["loop", "levels", "triangular", "compiled", "auto"]
 SHAPES = ["wide", "local", "chain"]

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from revad_emu.tape import OPS, Tape, TapeBuilder, node_depth, op_code, read_derivgrind
+from revad_emu.ad.tape import OPS, Tape, TapeBuilder, node_depth, op_code, read_derivgrind
 
 
 def small_tape() -> Tape:
@@ -96,7 +96,7 @@ def test_load_remaps_op_codes(tmp_path, monkeypatch) -> None:
     t.save(path)
     names = t.op_names()
     fresh = ["passive", "input", *(f"something else {i}" for i in range(1000))]
-    import revad_emu.tape as tape_mod
+    import revad_emu.ad.tape as tape_mod
     monkeypatch.setattr(tape_mod, "OPS", fresh)
     monkeypatch.setattr(tape_mod, "_OP_INDEX", {s: i for i, s in enumerate(fresh)})
     u = Tape.load(path)

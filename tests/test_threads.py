@@ -263,7 +263,7 @@ def test_alarm_cuts_a_sleep_short() -> None:
 def test_timer_signals_wait_for_math_calls(monkeypatch) -> None:
     """An intercepted math call runs unrecorded until it returns: a handler started inside it
     would go unrecorded too, so timer signals wait for the return (both recorders)."""
-    from revad_emu import sigframe
+    from revad_emu.linux import sigframe
 
     real = sigframe.deliver
     seen = []

@@ -436,7 +436,7 @@ def test_cli_formats_and_from_tape(tmp_path):
 @pytest.mark.skipif(shutil.which("objcopy") is None, reason="objcopy (binutils) missing")
 def test_nodebug_binary_really_has_no_lines():
     exe = binary("poly.c", "O2-dyn-nodebug")
-    from revad_emu.elf import read_elf
+    from revad_emu.loading.elf import read_elf
 
     assert read_elf(exe).lines.lookup(0x1000) is None
 

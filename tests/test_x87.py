@@ -141,7 +141,7 @@ POWL_ROW = 5
 
 
 def test_glibc_x87_code_without_interception(monkeypatch):
-    from revad_emu.mathcalls import MathCalls
+    from revad_emu.ad.mathcalls import MathCalls
 
     # No interception at all: not at function entries, not at call sites, nothing untraced.
     monkeypatch.setattr(MathCalls, "spec_at", lambda self, addr: None)

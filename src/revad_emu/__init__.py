@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from revad_emu.functions import CallError, DerivativeWarning, Function, Library, load
     from revad_emu.functions.transforms import grad, jacobian, jvp, value_and_grad, vjp
     from revad_emu.recording import Recording
-    from revad_emu.tape import Tape
+    from revad_emu.ad.tape import Tape
 
 __version__ = "0.1.0"
 
@@ -27,7 +27,7 @@ _LAZY = {
     "grad": "revad_emu.functions.transforms", "jacobian": "revad_emu.functions.transforms",
     "jvp": "revad_emu.functions.transforms", "value_and_grad": "revad_emu.functions.transforms",
     "vjp": "revad_emu.functions.transforms",
-    "Recording": "revad_emu.recording", "Tape": "revad_emu.tape",
+    "Recording": "revad_emu.recording", "Tape": "revad_emu.ad.tape",
 }
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from revad_emu import arguments
+from revad_emu.cpu.machine import Machine
 from revad_emu.linux.sandbox import path_list
-from revad_emu.machine import Machine
 
 
 @dataclass

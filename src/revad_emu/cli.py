@@ -378,7 +378,7 @@ def _seeds(text: str, flag: str):
 
 def _check_jacobian_size(n_out: int, n_in: int) -> None:
     """A dense Jacobian that cannot fit in memory is refused before it is allocated."""
-    from revad_emu.tape_check import memory_left
+    from revad_emu.ad.tape_check import memory_left
 
     need, left = 8 * n_out * n_in, memory_left()
     if left is not None and need > left // 2:
@@ -390,8 +390,8 @@ def _check_jacobian_size(n_out: int, n_in: int) -> None:
 def _from_tape(args) -> int:
     import numpy as np
 
-    from revad_emu import sweep
-    from revad_emu.tape import Tape
+    from revad_emu.ad import sweep
+    from revad_emu.ad.tape import Tape
 
     seeds = _seeds(args.vjp, "--vjp") if args.vjp else \
         _seeds(args.jvp, "--jvp") if args.jvp else None

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from revad_emu import arguments
-from revad_emu.recorder import Recorder
-from revad_emu.requests import ClientRequests
-from revad_emu.tape import Tape
+from revad_emu.ad.recorder import Recorder
+from revad_emu.ad.requests import ClientRequests
+from revad_emu.ad.tape import Tape
+from revad_emu.ad.warngroup import group as group_warnings
 from revad_emu.views.methods import ViewsMixin
-from revad_emu.warngroup import group as group_warnings
 
 
 @dataclass(repr=False)
@@ -39,7 +39,7 @@ class Recording(ViewsMixin):
     progress: object = field(default=None, compare=False)
 
     def jacobian(self, method: str = "auto") -> np.ndarray:
-        from revad_emu import sweep  # scipy: imported only when derivatives are asked for
+        from revad_emu.ad import sweep  # scipy: imported only when derivatives are asked for
 
         t0 = time.perf_counter()
         phase = getattr(self.progress, "phase", None)
@@ -53,12 +53,12 @@ class Recording(ViewsMixin):
         return J
 
     def vjp(self, ybar, method: str = "auto") -> np.ndarray:
-        from revad_emu import sweep
+        from revad_emu.ad import sweep
 
         return sweep.vjp(self.tape, np.asarray(ybar, dtype=float), method=method)
 
     def jvp(self, xdot, method: str = "auto") -> np.ndarray:
-        from revad_emu import sweep
+        from revad_emu.ad import sweep
 
         return sweep.jvp(self.tape, np.asarray(xdot, dtype=float), method=method)
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from revad_emu.errors import Interrupted
-from revad_emu.machine import Machine
+from revad_emu.cpu.machine import Machine
 
 # System calls a program may make before `main` for its start to be replayed: they change
 # nothing outside the emulated process and give the same answers while the files they
@@ -259,7 +259,7 @@ def _take(m: Machine, main: int) -> ProgramStart | None:
                 return None
             path = os.path.join(k.cwd, path)
         paths.append(path)
-    from revad_emu.image import Snapshot
+    from revad_emu.cpu.image import Snapshot
 
     m._sync_counts()
     m.entry = main  # this run goes on from here
@@ -343,7 +343,7 @@ def _load(key: tuple) -> object:
             return None
         if state["unsafe"]:
             return _UNSAFE
-        from revad_emu.elf import read_elf
+        from revad_emu.loading.elf import read_elf
 
         elves = {path: read_elf(path) for *_r, path in state["modules"]}
         ps = ProgramStart(

@@ -23,7 +23,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from revad_emu import fastuc
+from revad_emu.ad.tape import Tape
+from revad_emu.cpu import fastuc
+from revad_emu.cpu.image import (
+    AREA_NAME,
+    ARG_AREA,
+    CALL_AREA,
+    CALL_STACK_SIZE,
+    Image,
+    Snapshot,
+    start,
+)
 from revad_emu.errors import (
     BudgetExceeded,
     DerivativeError,
@@ -35,8 +45,6 @@ from revad_emu.errors import (
     UnsupportedInstruction,
 )
 from revad_emu.functions.prototype import CType, Param, Prototype, parse
-from revad_emu.image import AREA_NAME, ARG_AREA, CALL_AREA, CALL_STACK_SIZE, Image, Snapshot, start
-from revad_emu.tape import Tape
 
 INT_REGS = (7, 6, 2, 1, 8, 9)  # rdi rsi rdx rcx r8 r9 in fastuc's GPR numbering
 STACK_TOP = CALL_AREA + 0x1000 + CALL_STACK_SIZE - 256
@@ -137,7 +145,7 @@ class Library:
 
     # -- the call ----------------------------------------------------------------------
     def _recorder(self):
-        from revad_emu.recorder import Recorder
+        from revad_emu.ad.recorder import Recorder
 
         im = self.image
         rec = im.rec
@@ -242,7 +250,7 @@ class Library:
             lo = len(rec.tb)
             warn_before = set(rec.warn_text)
             xmm_of = {i: (k, raw) for i, k, raw in xmm_vals}
-            from revad_emu.shadow import xmm_loc
+            from revad_emu.cpu.locations import xmm_loc
 
             for i, (p, v) in enumerate(zip(proto.params, prep, strict=True)):
                 if not p.is_input:
@@ -321,7 +329,7 @@ class Library:
 
     @staticmethod
     def _mark(rec, loc: int, raw: bytes, width: int) -> int:
-        from revad_emu.recorder import value_of
+        from revad_emu.ad.values import value_of
 
         value = value_of(raw, 0, width)
         node = rec.new_input(value, int.from_bytes(raw[:width], "little"), width, 0)
@@ -330,7 +338,7 @@ class Library:
 
     def _outputs(self, rec, m, fn: Function, addrs: dict[int, int],
                  shapes: dict[int, tuple[int, ...]]):
-        from revad_emu.shadow import x87_loc, xmm_loc
+        from revad_emu.cpu.locations import x87_loc, xmm_loc
 
         nodes: list[int] = []
         slots: list[tuple[int | None, tuple[int, ...]]] = []

@@ -73,7 +73,7 @@ class Linearization:
 
     # -- sweeps ------------------------------------------------------------------------
     def pullback(self, cot) -> tuple:
-        from revad_emu import sweep
+        from revad_emu.ad import sweep
 
         y = self._flatten_outputs(cot, "pullback cotangent")
         xbar = sweep.vjp(self.tape, y) if self.n_in else np.zeros(0)
@@ -97,7 +97,7 @@ class Linearization:
         return out
 
     def push(self, tangents: Sequence) -> object:
-        from revad_emu import sweep
+        from revad_emu.ad import sweep
 
         params = self.fn.proto.params
         if len(tangents) != len(params):
@@ -127,7 +127,7 @@ class Linearization:
     def jacobian(self, argnums: tuple[int, ...]) -> list:
         """Per output, per argnum: an array of shape out_shape + arg_shape (reverse mode
         over all output rows in one vector sweep)."""
-        from revad_emu import sweep
+        from revad_emu.ad import sweep
 
         J = (sweep.vjp(self.tape, np.eye(self.n_out)) if self.n_out and self.n_in else
              np.zeros((self.n_out, self.n_in)))

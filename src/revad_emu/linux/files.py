@@ -11,7 +11,7 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from ..memory import GuestMemoryError
+from ..cpu.memory import GuestMemoryError
 from .abi import (
     AT_EMPTY_PATH,
     AT_FDCWD,

@@ -16,7 +16,7 @@ import struct
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 
-from ..memory import AddressSpace, GuestMemoryError, MapError
+from ..cpu.memory import AddressSpace, GuestMemoryError, MapError
 from .abi import (
     GUEST_PID,
     NOFILE,

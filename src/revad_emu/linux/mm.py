@@ -6,7 +6,7 @@ import errno as E
 import os
 import stat as S
 
-from ..memory import CHUNK, PAGE, page_up
+from ..cpu.memory import CHUNK, PAGE, page_up
 from .abi import (
     MADV_DONTNEED,
     MAP_ANONYMOUS,

@@ -25,7 +25,7 @@ import re
 import struct
 from collections.abc import Callable, Iterable, Iterator
 
-from ..memory import GuestMemoryError
+from ..cpu.memory import GuestMemoryError
 from .abi import AT_FDCWD, PATH_MAX, _err, _s32
 from .fds import OpenFile
 

@@ -27,15 +27,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from revad_emu import fastuc
-from revad_emu.elf import _sections
-from revad_emu.libm import SYMBOLS as MATH_SYMBOLS
+from revad_emu.ad.libm import SYMBOLS as MATH_SYMBOLS
+from revad_emu.ad.values import value_of
+from revad_emu.cpu import fastuc
+from revad_emu.cpu.locations import x87_loc, xmm_loc
+from revad_emu.loading.elf import _sections
 from revad_emu.outside import cxxnames, libc
 from revad_emu.outside.dwarf import Dwarf, FuncInfo, dwarf_of
 from revad_emu.outside.spec import TYPES, Selector, SelectorError
 from revad_emu.outside.textlog import TextLog, number_text, stream_label
-from revad_emu.recorder import value_of
-from revad_emu.shadow import x87_loc, xmm_loc
 
 TRAMPOLINE = 0x7FFF_FE00_0000
 RSP, RDI, RSI, RDX, RCX = 4, 7, 6, 2, 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from revad_emu.tape import Tape
+from revad_emu.ad.tape import Tape
 from revad_emu.views import graphwalk, table
 from revad_emu.views.locate import locator_for
 

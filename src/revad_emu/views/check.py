@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from revad_emu.ad.requests import DG_BASE, KINDS, REVAD_BASE, RUNNING_ON_VALGRIND, float_to_x87
+from revad_emu.ad.values import value_of
 from revad_emu.errors import RevadError
-from revad_emu.recorder import value_of
-from revad_emu.requests import DG_BASE, KINDS, REVAD_BASE, RUNNING_ON_VALGRIND, float_to_x87
 from revad_emu.views import table
 
 

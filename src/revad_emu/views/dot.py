@@ -17,8 +17,8 @@ import subprocess
 from collections import defaultdict
 from pathlib import Path
 
+from revad_emu.ad.tape import Tape
 from revad_emu.errors import RevadError
-from revad_emu.tape import Tape
 from revad_emu.views import graphwalk
 from revad_emu.views.locate import locator_for
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from revad_emu.tape import Tape
+from revad_emu.ad.tape import Tape
 from revad_emu.views import graphwalk, table
 from revad_emu.views.locate import locator_for
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from revad_emu.tape import Tape
+from revad_emu.ad.tape import Tape
 
 
 def output_nodes(tape: Tape, output: int | None = None) -> list[int]:

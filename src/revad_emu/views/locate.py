@@ -18,8 +18,8 @@ from functools import lru_cache
 
 import capstone
 
-from revad_emu.elf import ElfError, ElfFile, _sections, read_elf
-from revad_emu.symbols import Symbolizer
+from revad_emu.loading.elf import ElfError, ElfFile, _sections, read_elf
+from revad_emu.loading.symbols import Symbolizer
 
 
 @dataclass(frozen=True)

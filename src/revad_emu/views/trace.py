@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from revad_emu.tape import OPS
+from revad_emu.ad.tape import OPS
 from revad_emu.views.locate import Locator
 
 
