@@ -6,12 +6,12 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from revad_emu.ad.tape import Tape
     from revad_emu.api import Emulator, RunResult
     from revad_emu.errors import RevadError
     from revad_emu.functions import CallError, DerivativeWarning, Function, Library, load
     from revad_emu.functions.transforms import grad, jacobian, jvp, value_and_grad, vjp
     from revad_emu.recording import Recording
-    from revad_emu.ad.tape import Tape
 
 __version__ = "0.1.0"
 

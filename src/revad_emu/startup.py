@@ -49,8 +49,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from revad_emu.errors import Interrupted
 from revad_emu.cpu.machine import Machine
+from revad_emu.errors import Interrupted
 
 # System calls a program may make before `main` for its start to be replayed: they change
 # nothing outside the emulated process and give the same answers while the files they
