@@ -33,6 +33,9 @@ NOT_RUN = {
     "python benchmarks/bench_avx.py": "a benchmark (minutes)",
     "python benchmarks/bench_scaling.py": "a benchmark (minutes)",
     "python benchmarks/bench_bigtape.py": "a benchmark (minutes, gigabytes of spill files)",
+    "python benchmarks/bench_startup.py": "a benchmark (minutes)",
+    "python benchmarks/bench_x87.py": "a benchmark (minutes)",
+    "python benchmarks/bench_derivgrind.py": "a benchmark (minutes; Derivgrind optional)",
 }
 
 

@@ -65,13 +65,24 @@ class Emulator:
                 stderr: Callable[[bytes], None] | None = None, tty_fds=(),
                 max_instructions: int | None = None,
                 progress: Callable[[int, float], None] | None = None) -> Machine:
-        """A fresh, loaded machine for this program (one per run)."""
+        """A fresh, loaded machine for this program (one per run). From the second run
+        of the same start on, it may begin at `main` from a snapshot (startup.py), with the
+        same state a cold start reaches there; selectors may watch code before `main`, so
+        runs with them always start cold."""
         max_instructions = arguments.max_instructions(max_instructions)
-        return Machine(self.path, self.argv, self.env, stdin=self.stdin, stdout=stdout,
-                       stderr=stderr, allow_write=self.allow_write, allow_read=self.allow_read,
-                       tty_fds=tty_fds,
-                       max_instructions=max_instructions or self.max_instructions,
-                       progress=progress)
+
+        def make() -> Machine:
+            return Machine(self.path, self.argv, self.env, stdin=self.stdin, stdout=stdout,
+                           stderr=stderr, allow_write=self.allow_write,
+                           allow_read=self.allow_read, tty_fds=tty_fds,
+                           max_instructions=max_instructions or self.max_instructions,
+                           progress=progress)
+
+        if self.selectors:
+            return make()
+        from revad_emu.cpu import startup
+
+        return startup.start(make, tty_fds)
 
     def run(self, max_instructions: int | None = None, **kw) -> RunResult:
         """Run the program to completion without differentiating; capture its output."""

@@ -102,17 +102,35 @@ class Insn:
         return f"{self.mnemonic} {self.op_str}".strip()
 
 
+# Decoded instructions shared by every Decoder of the process, keyed by (bytes, address):
+# an Insn is immutable and depends on nothing else, and later runs of the same program (and
+# the libraries every program maps at the same addresses) meet the same instructions again —
+# capstone with detail costs ≈ 45 µs per instruction, the look-up well under 1 µs (start-up,
+# issue 15). Bounded: emptied when it reaches _SHARED_MAX entries.
+_shared: dict[tuple[bytes, int], Insn | None] = {}
+_SHARED_MAX = 1 << 18
+
+
 class Decoder:
-    """Decode with detail, once per address."""
+    """Decode with detail, once per instruction (bytes and address) in the process."""
 
     def __init__(self) -> None:
         self.cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
         self.cs.detail = True
 
     def decode(self, code: bytes, address: int) -> Insn | None:
+        key = (bytes(code), address)
+        insn = _shared.get(key, _shared)
+        if insn is not _shared:
+            return insn
+        insn = None
         for ins in self.cs.disasm(code, address, 1):
-            return self._convert(ins)
-        return None
+            insn = self._convert(ins)
+            break
+        if len(_shared) >= _SHARED_MAX:
+            _shared.clear()
+        _shared[key] = insn
+        return insn
 
     def _convert(self, ins) -> Insn:
         ops = []

@@ -20,6 +20,7 @@ mappings created later are removed). The machine layer knows nothing of this mod
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import struct
@@ -125,6 +126,25 @@ class Snapshot:
     _KERNEL_FIELDS = ("_brk_start", "_brk", "exited", "exit_status", "term_signal", "_sigmask",
                       "_sigactions", "umask", "cwd", "_altstack")
 
+    whole: bool = False  # a whole-process snapshot (`take_whole`), restored into new machines
+
+    @classmethod
+    def take_whole(cls, m: Machine) -> Snapshot:
+        """Save everything a *new* machine of the same program needs to go on from here
+        (whole-program start-up, startup.py): every mapping with its non-zero pages (the
+        original stack whole: code run later may read what the loader left below the stack
+        pointer) and every per-process attribute of the kernel (deep copies), except its
+        configuration, its callbacks and its open files, which stay those of the new run."""
+        regions = [replace(r) for r in m.mem.regions]
+        saved = []
+        for r in regions:
+            data = m.mem.read(r.start, r.size)
+            saved += [(r.start + off, chunk) for off, chunk in _nonzero_runs(data)]
+        k = m.kernel
+        kern = copy.deepcopy({f: v for f, v in vars(k).items()
+                              if f not in _KERNEL_CONFIG and not callable(v)})
+        return cls(m.uc.context_save(), regions, saved, [], kern, whole=True)
+
     @classmethod
     def take(cls, m: Machine, skip: tuple[str, ...] = (AREA_NAME,), *,
              contents: bool = True) -> Snapshot:
@@ -150,6 +170,9 @@ class Snapshot:
 
     def restore(self, m: Machine, skip: tuple[str, ...] = (AREA_NAME,)) -> None:
         """Put memory, mappings, kernel state and registers back as they were."""
+        if self.whole:
+            self._restore_whole(m)
+            return
         mem = m.mem
         now = [r for r in mem.regions if r.name not in skip]
         if now != self.regions:
@@ -166,6 +189,25 @@ class Snapshot:
                 k._rng.setstate(v)
             else:
                 setattr(k, f, _copy(v))
+        m.uc.context_restore(self.context)
+        m.fault = None
+        m.term_signal = None
+
+    def _restore_whole(self, m: Machine) -> None:
+        """Into a new machine of the same program (nothing run yet): drop its mappings, map
+        the saved ones zeroed and write their non-zero pages, then the kernel's state and the
+        registers. Built from scratch, so nothing of the new machine's own loading is left."""
+        mem = m.mem
+        for r in mem.regions:
+            mem.unmap(r.start, r.size)
+        for r in self.regions:
+            mem.map(r.start, r.size, r.prot, r.name)
+        write = m.uc.mem_write
+        for start, data in self.contents:
+            write(start, data)
+        k = m.kernel
+        for f, v in copy.deepcopy(self.kernel).items():
+            setattr(k, f, v)
         m.uc.context_restore(self.context)
         m.fault = None
         m.term_signal = None
@@ -191,6 +233,37 @@ class Snapshot:
 
 def _copy(v):
     return dict(v) if isinstance(v, dict) else v
+
+
+# Kernel attributes that are the run's configuration, its host resources or links to the
+# machine, not state the program built: a whole-process snapshot leaves them to the new run.
+# (`_fds`/`_cloexec`: startup.py takes a snapshot only when the program's files at that point
+# are the standard streams it started with, untouched.)
+_KERNEL_CONFIG = frozenset({
+    "mem", "exe_path", "allow_write", "allow_read", "_read_roots", "_root_fds", "cwd",
+    "max_refused", "_proc_roots", "_fds", "_cloexec", "_table", "looked_up",
+    "set_fs_base", "get_fs_base", "on_map", "on_copy", "on_output", "instructions",
+})
+
+_ZERO_PAGE = bytes(4096)
+
+
+def _nonzero_runs(data: bytes) -> list[tuple[int, bytes]]:
+    """(offset, bytes) of the runs of pages of `data` that are not all zero."""
+    runs: list[tuple[int, bytes]] = []
+    start = None
+    view = memoryview(data)
+    n = len(data)
+    for off in range(0, n, 4096):
+        zero = view[off:off + 4096] == _ZERO_PAGE[:min(4096, n - off)]
+        if not zero and start is None:
+            start = off
+        elif zero and start is not None:
+            runs.append((start, bytes(view[start:off])))
+            start = None
+    if start is not None:
+        runs.append((start, bytes(view[start:])))
+    return runs
 
 
 class LoadError(RevadError):
@@ -242,19 +315,29 @@ def start(path: str, *, env: dict[str, str] | None = None,
             forward(data)
 
     done = False
+    from revad_emu.cpu import startup
+
+    # The loader's and constructors' work is the same for every start of the same file:
+    # startup.py replays it from a snapshot when this start was seen before in the process
+    # (another thread's image, a closed Library) or saved on disk (REVAD_STARTUP_CACHE=disk).
     if is_library:
-        m = Machine(stub_path(real), [], env, stdin=b"", max_instructions=max_instructions,
-                    stdout=_forward(1), stderr=err)
+        stub = stub_path(real)
+        m = startup.start(lambda: Machine(stub, [], env, stdin=b"",
+                                          max_instructions=max_instructions,
+                                          stdout=_forward(1), stderr=err),
+                          stop=lambda m: m.exe.entry)
         stop = m.exe.entry
     else:
-        m = Machine(real, [], env, stdin=b"", max_instructions=max_instructions,
-                    stdout=_forward(1), stderr=err)
+        m = startup.start(lambda: Machine(real, [], env, stdin=b"",
+                                          max_instructions=max_instructions,
+                                          stdout=_forward(1), stderr=err))
         stop = m.symbols.address_of("main")
         if stop is None:
             raise LoadError(f"{path}: an executable needs a `main` symbol to be stopped before "
                             "calls (is it stripped?)")
     try:
-        m.run_until(m.entry, stop)
+        if m.entry != stop:  # (a machine from startup.py is there already)
+            m.run_until(m.entry, stop)
     except RevadError as e:
         said = loading.decode(errors="replace").strip().replace(m.path, real)
         raise LoadError(f"{path}: loading failed: {said or e}") from None

@@ -124,6 +124,8 @@ class Kernel(FileCalls, MemoryCalls, PipeCalls, ProcessCalls, SignalCalls, Threa
         self.counts: Counter[str] = Counter()
         self.unknown: dict[int, int] = {}
         self.refused: list[str] = []
+        # (dirfd, path) of every path the program resolves, while someone wants them
+        self.looked_up: list[tuple[int, str]] | None = None
         self.max_refused = 1000  # keep a runaway loop from growing the list without bound
         self.umask = 0o022
         self._brk_start = self._brk = 0

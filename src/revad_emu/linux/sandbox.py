@@ -248,6 +248,8 @@ class Sandbox:
         if not path:
             raise _err(E.ENOENT)
         dirfd = _s32(dirfd)
+        if self.looked_up is not None:  # the start-up cache notes what the program looked at
+            self.looked_up.append((dirfd, path))
         if path.startswith("/"):
             cur = ""
         elif dirfd == AT_FDCWD:
