@@ -27,7 +27,7 @@ _LAZY = {
     "grad": "revad_emu.functions.transforms", "jacobian": "revad_emu.functions.transforms",
     "jvp": "revad_emu.functions.transforms", "value_and_grad": "revad_emu.functions.transforms",
     "vjp": "revad_emu.functions.transforms",
-    "Recording": "revad_emu.recording", "Tape": "revad_emu.tape",
+    "Recording": "revad_emu.recording", "Tape": "revad_emu.ad.tape",
 }
 
 
