@@ -266,31 +266,7 @@ def vjp(tape: Tape, ybar: np.ndarray, method: Method = "auto") -> np.ndarray:
     """Input adjoints ybar @ J: ybar (n_out,) -> (n_in,), or (k, n_out) -> (k, n_in)."""
     _check_method(method)
     Y, single = _seeds(ybar, len(tape.outputs), "ybar")
-    k = len(Y)
-    out = np.zeros((k, len(tape.inputs)))
-    span = _span(tape)
-    if span is not None and k:
-        lo, hi = span
-        o_in, o_loc = _local(tape.output_nodes, lo, hi)
-        i_in, i_loc = _local(tape.input_nodes, lo, hi)
-        if method == "loop" or method == "compiled" and sweep_module() is None:
-            out[:, i_in] = _loop_reverse(tape, lo, hi, o_loc + (lo - 1), Y[:, o_in],
-                                         i_loc + (lo - 1))
-        elif _compiled(method):
-            scratch = _Scratch(tape, hi - lo + 2, k)
-            A = scratch.a
-            np.add.at(A, o_loc, Y[:, o_in].T)
-            for first, last in _stretches(tape, lo, hi, backwards=True):
-                sweep_module().reverse(tape.parents, tape.partials, A, lo, hi, k, first, last)
-                tape.release(first + 1, last + 1)
-                scratch.release(first + 1 - (lo - 1), last + 1 - (lo - 1))
-            out[:, i_in] = A[i_loc].T
-        else:
-            w = _window(tape, lo, hi)
-            A = np.zeros((w.m + 1, k))
-            np.add.at(A, o_loc, Y[:, o_in].T)
-            A = _reverse(w, A[:, 0] if k == 1 else A, method, k, i_loc)
-            out[:, i_in] = (A[i_loc, None] if k == 1 else A[i_loc]).T
+    out = _propagate(tape, Y, method, reverse=True)
     return out[0] if single else out
 
 
@@ -298,32 +274,46 @@ def jvp(tape: Tape, xdot: np.ndarray, method: Method = "auto") -> np.ndarray:
     """Output tangents J @ xdot: xdot (n_in,) -> (n_out,), or (k, n_in) -> (k, n_out)."""
     _check_method(method)
     X, single = _seeds(xdot, len(tape.inputs), "xdot")
-    k = len(X)
-    out = np.zeros((k, len(tape.outputs)))
-    span = _span(tape)
-    if span is not None and k:
-        lo, hi = span
-        o_in, o_loc = _local(tape.output_nodes, lo, hi)
-        i_in, i_loc = _local(tape.input_nodes, lo, hi)
-        if method == "loop" or method == "compiled" and sweep_module() is None:
-            out[:, o_in] = _loop_forward(tape, lo, hi, i_loc + (lo - 1), X[:, i_in],
-                                         o_loc + (lo - 1))
-        elif _compiled(method):
-            scratch = _Scratch(tape, hi - lo + 2, k)
-            T = scratch.a
-            np.add.at(T, i_loc, X[:, i_in].T)
-            for first, last in _stretches(tape, lo, hi, backwards=False):
-                sweep_module().forward(tape.parents, tape.partials, T, lo, hi, k, first, last)
-                tape.release(first + 1, last + 1)
-                scratch.release(first + 1 - (lo - 1), last + 1 - (lo - 1))
-            out[:, o_in] = T[o_loc].T
-        else:
-            w = _window(tape, lo, hi)
-            T = np.zeros((w.m + 1, k))
-            np.add.at(T, i_loc, X[:, i_in].T)
-            T = _forward(w, T[:, 0] if k == 1 else T, method, k, o_loc)
-            out[:, o_in] = (T[o_loc, None] if k == 1 else T[o_loc]).T
+    out = _propagate(tape, X, method, reverse=False)
     return out[0] if single else out
+
+
+def _propagate(tape: Tape, S: np.ndarray, method: Method, reverse: bool) -> np.ndarray:
+    """Seeds S (k, sources) on the outputs (reverse) or inputs (forward) -> (k, targets).
+
+    The two directions differ only in which marks seed and which are read, and in the loops
+    that run; spilled tapes are walked stretch by stretch (backwards in reverse), letting go
+    of each stretch's pages."""
+    src, dst = ((tape.output_nodes, tape.input_nodes) if reverse
+                else (tape.input_nodes, tape.output_nodes))
+    k = len(S)
+    out = np.zeros((k, len(dst)))
+    span = _span(tape)
+    if span is None or not k:
+        return out
+    lo, hi = span
+    s_in, s_loc = _local(src, lo, hi)
+    d_in, d_loc = _local(dst, lo, hi)
+    if method == "loop" or method == "compiled" and sweep_module() is None:
+        loop = _loop_reverse if reverse else _loop_forward
+        out[:, d_in] = loop(tape, lo, hi, s_loc + (lo - 1), S[:, s_in], d_loc + (lo - 1))
+    elif _compiled(method):
+        scratch = _Scratch(tape, hi - lo + 2, k)
+        A = scratch.a
+        np.add.at(A, s_loc, S[:, s_in].T)
+        run = sweep_module().reverse if reverse else sweep_module().forward
+        for first, last in _stretches(tape, lo, hi, backwards=reverse):
+            run(tape.parents, tape.partials, A, lo, hi, k, first, last)
+            tape.release(first + 1, last + 1)
+            scratch.release(first + 1 - (lo - 1), last + 1 - (lo - 1))
+        out[:, d_in] = A[d_loc].T
+    else:
+        w = _window(tape, lo, hi)
+        A = np.zeros((w.m + 1, k))
+        np.add.at(A, s_loc, S[:, s_in].T)
+        A = (_reverse if reverse else _forward)(w, A[:, 0] if k == 1 else A, method, k, d_loc)
+        out[:, d_in] = (A[d_loc, None] if k == 1 else A[d_loc]).T
+    return out
 
 
 def jacobian(tape: Tape, method: Method = "auto") -> np.ndarray:
