@@ -405,12 +405,12 @@ def _check_jacobian_size(n_out: int, n_in: int) -> None:
 def _from_tape(args) -> int:
     import numpy as np
 
-    from revad_emu.ad import sweep
-    from revad_emu.ad.tape import Tape
+    from revad_emu.ad import sweep, tape_check
 
     seeds = _seeds(args.vjp, "--vjp") if args.vjp else \
         _seeds(args.jvp, "--jvp") if args.jvp else None
-    tape = Tape.load(args.from_tape)  # TapeError: one line naming what is wrong, status 125
+    # Only what the sweep reads (TapeError: one line naming what is wrong, status 125)
+    tape = tape_check.load(args.from_tape, sweep_only=True)
     n_in, n_out = len(tape.inputs), len(tape.outputs)
     try:
         if args.vjp:

@@ -65,8 +65,17 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, O
 _KIND_NAMES = {"iu": "integers", "f": "floating-point numbers", "U": "a unicode string"}
 
 
-def load(path: str | os.PathLike | bytes) -> Tape:
-    """Read and validate the tape at `path`; raise `TapeError` naming the first problem."""
+# What a sweep reads: the rest (values, addresses, op codes, depths) is only for people.
+SWEEP_ENTRIES = ("parents", "partials", "input_values", "output_values", "header")
+
+
+def load(path: str | os.PathLike | bytes, *, sweep_only: bool = False) -> Tape:
+    """Read and validate the tape at `path`; raise `TapeError` naming the first problem.
+
+    `sweep_only=True` (the CLI's `--from-tape`) reads and checks only what the sweeps use
+    (`SWEEP_ENTRIES`; the other entries must still be present and sane in size): a third
+    less to read, no depth or op-code checks. Values are then zeros, addresses and op
+    codes unknown ("passive"), depths computed from the parents if asked for."""
     name = os.fsdecode(path)
     try:
         f = open(path, "rb")  # noqa: SIM115 - closed below, after the zip is done with it
@@ -89,14 +98,14 @@ def load(path: str | os.PathLike | bytes) -> Tape:
         except _ZIP_ERRORS as e:
             raise _bad(name, f"not a readable zip (.npz) archive ({_exc(e)})") from None
         with zf:
-            return _load_zip(name, zf, size)
+            return _load_zip(name, zf, size, sweep_only)
 
 
 def _bad(name: str, what: str) -> TapeError:
     return TapeError(f"not a valid revad_emu tape: {name}: {what}")
 
 
-def _load_zip(name: str, zf: zipfile.ZipFile, file_size: int) -> Tape:
+def _load_zip(name: str, zf: zipfile.ZipFile, file_size: int, sweep_only: bool) -> Tape:
     infos: dict[str, zipfile.ZipInfo] = {}
     for info in zf.infolist():
         infos.setdefault(info.filename, info)
@@ -107,9 +116,10 @@ def _load_zip(name: str, zf: zipfile.ZipFile, file_size: int) -> Tape:
     _check_sizes(name, entries, file_size)
     arrays: dict[str, np.ndarray] = {}
     for key, info in entries.items():
-        arrays[key] = _read_entry(name, zf, key, info)
+        arrays[key] = _read_entry(name, zf, key, info,
+                                  data=not sweep_only or key in SWEEP_ENTRIES)
     header = _parse_header(name, arrays.pop("header"))
-    return _build(name, header, arrays)
+    return _build(name, header, arrays, sweep_only)
 
 
 def memory_left() -> int | None:
@@ -156,8 +166,11 @@ def _check_sizes(name: str, entries: dict[str, zipfile.ZipInfo], file_size: int)
                          "are available")
 
 
-def _read_entry(name: str, zf: zipfile.ZipFile, key: str, info: zipfile.ZipInfo) -> np.ndarray:
-    """One .npy entry, its header checked against the entry size before the data is read."""
+def _read_entry(name: str, zf: zipfile.ZipFile, key: str, info: zipfile.ZipInfo,
+                data: bool = True) -> np.ndarray:
+    """One .npy entry, its header checked against the entry size before the data is read.
+    With `data=False` only the header is read: a zero-memory stand-in of the declared shape
+    and dtype (all zeros) keeps the shape checks."""
     kinds, _cols = ENTRIES[key]
     where = f"{key}.npy"
     try:
@@ -180,6 +193,8 @@ def _read_entry(name: str, zf: zipfile.ZipFile, key: str, info: zipfile.ZipInfo)
             if nbytes != data_size:
                 raise _bad(name, f"{where}: header declares shape {shape} ({nbytes:,} bytes) "
                                  f"but the entry holds {data_size:,} bytes of data")
+            if not data:
+                return np.broadcast_to(np.zeros((), dtype), shape)
             buf = bytearray(nbytes)
             got = _read_into(fp, buf)
             if got != nbytes or fp.read(1):
@@ -264,8 +279,10 @@ def _first(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
 
-def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
-    """Check the arrays against each other and the header; build the Tape."""
+def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray],
+           sweep_only: bool = False) -> Tape:
+    """Check the arrays against each other and the header; build the Tape (with
+    `sweep_only`, from the sweep's entries; the others were checked for shape only)."""
     parents = a["parents"]
     if parents.ndim != 2 or parents.shape[1] != 2 or parents.shape[0] == 0:
         raise _bad(name, f"parents.npy has shape {parents.shape}, expected (nodes, 2) with "
@@ -278,7 +295,11 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
         if a[key].shape != shape:
             raise _bad(name, f"{key}.npy has shape {a[key].shape}, expected {shape} "
                              f"({n} nodes, {len(inputs)} inputs, {len(outputs)} outputs)")
+    if sweep_only:
+        a = {k: v for k, v in a.items() if k in SWEEP_ENTRIES}
     for key in ("parents", "addr", "op", "depth"):  # no wrap-around when cast below
+        if key not in a:
+            continue
         v = a[key]
         if v.dtype.kind == "i" and v.size and v.min() < 0:
             raise _bad(name, f"{key}.npy: node {_first((v < 0).reshape(n, -1).any(1))} "
@@ -296,7 +317,30 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
         j = _first(late.any(1))
         raise _bad(name, f"parents.npy: node {j} names parent {int(parents[j].max())}, "
                          "which does not come before it (tapes are in topological order)")
-    depth = a["depth"]  # compared before the cast: 2^63 and above do not fit in int64
+    depth = _checked_depth(name, parents, a["depth"]) if "depth" in a else None
+    op = _remapped_ops(name, header["ops"], a["op"]) if "op" in a else None
+    for field, marks in (("inputs", inputs), ("outputs", outputs)):
+        for i, (_label, node) in enumerate(marks):
+            if not 0 <= node < n:
+                raise _bad(name, f"header {field}[{i}] names node {node}; the tape has "
+                                 f"nodes 0..{n - 1}")
+    try:
+        f64 = np.float64
+        values, addr = a.get("values"), a.get("addr")
+        return Tape(parents, a["partials"].astype(f64, copy=False),
+                    None if values is None else values.astype(f64, copy=False),
+                    None if addr is None else addr.astype(np.uint64, copy=False), op, depth,
+                    [(s, i) for s, i in inputs], [(s, i) for s, i in outputs],
+                    header["meta"], a["input_values"].astype(f64, copy=False),
+                    a["output_values"].astype(f64, copy=False), validate=False)
+    except ValueError as e:  # e.g. a partials column numpy cannot cast
+        raise _bad(name, str(e)) from None
+
+
+def _checked_depth(name: str, parents: np.ndarray, depth: np.ndarray) -> np.ndarray:
+    """Depths as int32 once they form a valid level schedule (the level sweep sizes its
+    tables by them): at most the node's index, more than every non-passive parent's."""
+    n = len(parents)  # compared before the cast: 2^63 and above do not fit in int64
     bad_depth = depth > np.arange(n, dtype=np.uint64 if depth.dtype.kind == "u" else np.int64)
     if bad_depth.any():
         j = _first(bad_depth)
@@ -308,8 +352,12 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
         j = _first(deeper.any(1))
         raise _bad(name, f"depth.npy: node {j} has depth {int(depth[j])}, not more than "
                          "its parent's")
-    ops = header["ops"]
-    op = a["op"]
+    return depth
+
+
+def _remapped_ops(name: str, ops: list[str], op: np.ndarray) -> np.ndarray:
+    """The tape's op codes in this process's registry; only names the tape uses are
+    registered, and never past 16-bit codes."""
     if op.size and op.max() >= len(ops):
         j = _first(op >= len(ops))
         raise _bad(name, f"op.npy: node {j} has operation code {int(op[j])}; the header "
@@ -323,18 +371,4 @@ def _build(name: str, header: dict[str, Any], a: dict[str, np.ndarray]) -> Tape:
                          "process's 16-bit operation codes")
     for c in used:  # only the names the tape uses enter the process-wide registry
         remap[c] = op_code(ops[c])
-    for field, marks in (("inputs", inputs), ("outputs", outputs)):
-        for i, (_label, node) in enumerate(marks):
-            if not 0 <= node < n:
-                raise _bad(name, f"header {field}[{i}] names node {node}; the tape has "
-                                 f"nodes 0..{n - 1}")
-    try:
-        f64 = np.float64
-        return Tape(parents, a["partials"].astype(f64, copy=False),
-                    a["values"].astype(f64, copy=False),
-                    a["addr"].astype(np.uint64, copy=False), remap[op], depth,
-                    [(s, i) for s, i in inputs], [(s, i) for s, i in outputs],
-                    header["meta"], a["input_values"].astype(f64, copy=False),
-                    a["output_values"].astype(f64, copy=False), validate=False)
-    except ValueError as e:  # e.g. a partials column numpy cannot cast
-        raise _bad(name, str(e)) from None
+    return remap[op]
