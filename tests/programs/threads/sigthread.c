@@ -1,6 +1,9 @@
 /* A signal sent to a thread blocked in read() on an empty pipe: its handler runs on that
  * thread (gettid), triples the active g, and the read restarts (SA_RESTART) and later gets
- * main's byte. A second handler without SA_RESTART makes a blocked read fail with EINTR. */
+ * main's byte. A second handler without SA_RESTART makes a blocked read fail with EINTR.
+ * main cannot know when the worker is blocked in its second read, so it repeats SIGUSR2
+ * until the worker is done; only the first delivery triples g (natively a single signal
+ * could land before the read and leave it blocked for ever). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -14,11 +17,12 @@
 static volatile double g;
 static volatile long handler_tid;
 static int p[2], q[2];
-static volatile int ready, eintr;
+static volatile int ready, eintr, done, tripled2;
 
 static void triple(int sig)
 {
-    (void)sig;
+    if (sig == SIGUSR2 && tripled2++)
+        return;                         /* repeats of SIGUSR2 only interrupt the read */
     g = 3.0 * g;
     handler_tid = syscall(SYS_gettid);
 }
@@ -32,6 +36,7 @@ static void *worker(void *arg)
     ssize_t n = read(p[0], &c, 1);      /* interrupted by SIGUSR1, restarted */
     ssize_t m = read(q[0], &c, 1);      /* interrupted by SIGUSR2: EINTR */
     eintr = m < 0 && errno == EINTR;
+    __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
     return (void *)n;
 }
 
@@ -61,7 +66,11 @@ int main(int argc, char **argv)
     write(p[1], "x", 1);
     for (int i = 0; i < 1000; i++)
         sched_yield();
-    pthread_kill(th, SIGUSR2);          /* g = 9 x^2 */
+    while (!__atomic_load_n(&done, __ATOMIC_ACQUIRE)) {
+        pthread_kill(th, SIGUSR2);      /* the first: g = 9 x^2 */
+        for (int i = 0; i < 1000 && !__atomic_load_n(&done, __ATOMIC_ACQUIRE); i++)
+            sched_yield();
+    }
     void *r;
     pthread_join(th, &r);
     double out = g;
