@@ -1709,6 +1709,11 @@ typedef struct {
 
 typedef struct {
     uint8_t kind;
+    /* Every location it reads or writes is a register shadow (no memory operand, no
+     * rip-relative constant) and its kind's handler is a no-op when all of them are passive:
+     * while no register shadow is occupied the hook skips it after two loads. Next to
+     * `kind`, on the cache line the hook reads anyway. */
+    uint8_t reg_only;
     /* D_MOVE */
     uint8_t nops, npieces;
     Loc ops[3];
@@ -1778,6 +1783,7 @@ typedef struct {
     long long suppress_ret; /* -1: no math call running unrecorded */
     unsigned long long prev;
     unsigned long long n_c, n_py; /* instructions handled here / by Python */
+    unsigned long long n_skip; /* of n_c: skipped by the reg_only exit (no register active) */
     DMap descs, targets;
     int gpr_ids[16], xmm_ids[16], seg_ids[3];
     int ccall; /* the call being suppressed is the C path's (cc) */
@@ -2311,8 +2317,10 @@ static void noop_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
     (void)ud;
 }
 
-/* The Unicorn code hook (UC_HOOK_CODE callback). */
-static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+/* Everything but hot_hook's fast exit: kept out of line so that the exit, taken by most
+ * instructions of passive code, runs as a small leaf without saving registers. */
+static __attribute__((noinline)) void hot_hook_full(void *uc, uint64_t addr, uint32_t size,
+                                                    void *ud)
 {
     HotObject *h = (HotObject *)ud;
     if (h->disabled)
@@ -2366,6 +2374,26 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
     }
     call_python(h, addr, size);
     h->prev = addr;
+}
+
+/* The Unicorn code hook (UC_HOOK_CODE callback). Its fast exit: an instruction whose
+ * descriptor is reg_only, run while no register shadow is occupied (live counts register
+ * slots, mem_live does not), touches only passive bytes, so its handler would change nothing
+ * and return 1; the exit does what the full hook then does (count it, remember the address).
+ * The conditions are those under which the full hook would reach that handler. */
+static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    HotObject *h = (HotObject *)ud;
+    uint64_t slot = DC_SLOT(addr);
+    const Desc *d = h->dc[slot].d;
+    if (d && h->dc[slot].addr == addr && d->reg_only && !h->disabled &&
+        h->suppress_ret == -1 && !h->py_pending && h->sh->m.live == h->sh->m.mem_live) {
+        h->n_c++;
+        h->n_skip++;
+        h->prev = addr;
+        return;
+    }
+    hot_hook_full(uc, addr, size, ud);
 }
 
 /* ------------------------------------------------------------ building descriptors */
@@ -2441,6 +2469,50 @@ static int parse_spans(PyObject *seq, Span *out, uint8_t *count)
     *count = (uint8_t)n;
     Py_DECREF(f);
     return 0;
+}
+
+/* Whether bytes [l, l + extent) of a location are all register shadow bytes (the direct
+ * array of the shadow map); a location with no kind takes part in nothing. */
+static int loc_in_regs(const Loc *l, uint64_t extent)
+{
+    if (l->kind == 0)
+        return 1;
+    const uint64_t r0 = REGK0 << 3, r1 = (REGK0 + NREGK) << 3;
+    return l->kind == 1 && l->c >= r0 && l->c < r1 && extent <= r1 - l->c;
+}
+
+/* Desc.reg_only: the kinds whose handlers, with every location they touch passive, return 1
+ * without changing anything (run_move copies/clears passive bytes over passive bytes,
+ * run_gen and run_guard see no active read and clear passive writes, run_bin finds no active
+ * lane, run_un clears a passive destination), and only when all their locations are
+ * register shadows, which the hook can vouch for by counting occupied register slots. */
+static uint8_t desc_reg_only(const Desc *d)
+{
+    switch (d->kind) {
+    case D_MOVE:
+        for (int p = 0; p < d->npieces; p++) {
+            const Piece *pc = &d->pieces[p];
+            if (!loc_in_regs(&d->ops[0], (uint64_t)pc->doff + pc->n) ||
+                (pc->src >= 0 && !loc_in_regs(&d->ops[pc->src], (uint64_t)pc->soff + pc->n)))
+                return 0;
+        }
+        return d->ops[0].kind == 1;
+    case D_GEN:
+    case D_GUARD:
+        for (int i = 0; i < d->nreads; i++)
+            if (!loc_in_regs(&d->reads[i].loc, d->reads[i].n))
+                return 0;
+        for (int i = 0; i < d->nwrites; i++)
+            if (!loc_in_regs(&d->writes[i].loc, d->writes[i].n))
+                return 0;
+        return 1;
+    case D_BIN:
+        return d->src.kind == 1 && loc_in_regs(&d->src, (uint64_t)d->w * d->lanes);
+    case D_UN:
+        return d->src.kind == 1 && loc_in_regs(&d->src, d->w);
+    default:
+        return 0;
+    }
 }
 
 /* set_desc(addr, desc): desc is one of
@@ -2570,6 +2642,7 @@ static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
     } else {
         goto bad;
     }
+    d->reg_only = desc_reg_only(d);
     if (self->dc[DC_SLOT(addr)].addr == addr)
         self->dc[DC_SLOT(addr)].d = NULL; /* dm_set frees the descriptor it replaces */
     if (dm_set(&self->descs, addr, d) < 0) {
@@ -2736,6 +2809,7 @@ static PyMemberDef Hot_members[] = {
     {"prev", T_ULONGLONG, offsetof(HotObject, prev), 0, NULL},
     {"n_c", T_ULONGLONG, offsetof(HotObject, n_c), READONLY, NULL},
     {"n_py", T_ULONGLONG, offsetof(HotObject, n_py), READONLY, NULL},
+    {"n_skip", T_ULONGLONG, offsetof(HotObject, n_skip), READONLY, NULL},
     {"n_calls", T_ULONGLONG, offsetof(HotObject, n_calls), READONLY, NULL},
     {"math_finish", T_OBJECT_EX, offsetof(HotObject, py_math_finish), 0, NULL},
     {NULL}};
