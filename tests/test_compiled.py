@@ -177,3 +177,31 @@ def test_fortran_sizeless_marks(monkeypatch):
     py, c = record_both(monkeypatch, exe, [])
     assert_same(py, c)
     assert c.warnings == []
+
+
+@pytest.mark.parametrize("opt", ["-O0", "-O2"])
+def test_passive_code_fast_exit(monkeypatch, opt):
+    """Passive code after a mark (benchmark (d)'s program, small): the C hook's fast exit
+    skips almost every instruction of the relaxation loop (nothing it touches is active,
+    memory operands outside the active bounds), yet the tape, the warnings and the
+    derivative are those of the Python reference, which runs every instruction's rule."""
+    from pathlib import Path
+
+    from revad_emu.ad import recorder
+
+    seen = []
+    init = recorder.Recorder.__init__
+
+    def spy(self, *a, **kw):
+        init(self, *a, **kw)
+        seen.append(self)
+
+    monkeypatch.setattr(recorder.Recorder, "__init__", spy)
+    src = Path(__file__).resolve().parent.parent / "benchmarks" / "programs" / "passive_loop.c"
+    exe = build(src, (opt,), static=True)
+    py, c = record_both(monkeypatch, exe, ["0.3", "40", "30"])
+    assert_same(py, c)
+    hot = seen[-1].hot
+    assert hot.n_skip > hot.n_c // 2  # the loop really took the fast exit
+    y = float(c.stdout.split()[0])
+    assert c.gradient()[0] == pytest.approx(y / 0.3, rel=1e-12)  # y = x * a[n/2]

@@ -1709,6 +1709,14 @@ typedef struct {
 
 typedef struct {
     uint8_t kind;
+    /* hot_hook's fast exit (see desc_classify): `fast` when the handler of this kind is a
+     * no-op while every location it touches is passive and each location is a register
+     * shadow or one of the nmem memory locations mem[] (with the extent in bytes the handler
+     * looks at). The register shadow slots touched are rs[0..nrs) (nrs = 0xFF: more than 8;
+     * then only "no register slot occupied at all" vouches for them). Next to `kind`, on
+     * the cache line the hook reads anyway. */
+    uint8_t fast, nmem, nrs;
+    uint16_t rs[8];
     /* D_MOVE */
     uint8_t nops, npieces;
     Loc ops[3];
@@ -1722,6 +1730,10 @@ typedef struct {
     Loc src;
     uint16_t code;
     uint64_t ret;
+    struct {
+        Loc loc;
+        uint16_t ext;
+    } mem[4];
 } Desc;
 
 /* Descriptors by instruction address: a UMap whose values are Desc pointers it owns. */
@@ -1778,6 +1790,7 @@ typedef struct {
     long long suppress_ret; /* -1: no math call running unrecorded */
     unsigned long long prev;
     unsigned long long n_c, n_py; /* instructions handled here / by Python */
+    unsigned long long n_skip; /* of n_c: taken by hot_hook's fast exit (nothing it touches active) */
     DMap descs, targets;
     int gpr_ids[16], xmm_ids[16], seg_ids[3];
     int ccall; /* the call being suppressed is the C path's (cc) */
@@ -2311,8 +2324,10 @@ static void noop_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
     (void)ud;
 }
 
-/* The Unicorn code hook (UC_HOOK_CODE callback). */
-static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+/* Everything but hot_hook's fast exit: kept out of line so that the exit, taken by most
+ * instructions of passive code, runs as a small leaf without saving registers. */
+static __attribute__((noinline)) void hot_hook_full(void *uc, uint64_t addr, uint32_t size,
+                                                    void *ud)
 {
     HotObject *h = (HotObject *)ud;
     if (h->disabled)
@@ -2366,6 +2381,58 @@ static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
     }
     call_python(h, addr, size);
     h->prev = addr;
+}
+
+/* Whether no byte the memory locations of d cover can be active: with no active memory
+ * slot at all, or each byte range wholly outside [klo, khi] (the bounds of the active memory
+ * slots' keys), where sm_find answers "none" without hashing. A range that wraps around the
+ * address space counts as possibly active. */
+static inline int mem_passive(HotObject *h, const Desc *d)
+{
+    const SMap *m = &h->sh->m;
+    if (!m->mem_live)
+        return 1;
+    for (int i = 0; i < d->nmem; i++) {
+        uint64_t a = loc_eval(h, &d->mem[i].loc), e = a + d->mem[i].ext - 1;
+        if (e < a || !((e >> 3) < m->klo || (a >> 3) > m->khi))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether the register shadow slots d touches are all free: none occupied at all (live
+ * counts register slots, mem_live does not: two loads), or each of d->rs free. */
+static inline int regs_passive(const SMap *m, const Desc *d)
+{
+    if (m->live == m->mem_live)
+        return 1;
+    if (d->nrs == 0xFF)
+        return 0;
+    for (int i = 0; i < d->nrs; i++)
+        if (m->regs[d->rs[i]].key)
+            return 0;
+    return 1;
+}
+
+/* The Unicorn code hook (UC_HOOK_CODE callback). Its fast exit: an instruction whose
+ * descriptor is `fast`, with every register slot it touches free (regs_passive) and none of
+ * its memory bytes possibly active (mem_passive), touches only passive bytes; its handler
+ * would change nothing and return 1, so the exit does only what the full hook then does
+ * (count it, remember the address). The other conditions are those under which the full
+ * hook would reach that handler. */
+static void hot_hook(void *uc, uint64_t addr, uint32_t size, void *ud)
+{
+    HotObject *h = (HotObject *)ud;
+    uint64_t slot = DC_SLOT(addr);
+    const Desc *d = h->dc[slot].d;
+    if (d && h->dc[slot].addr == addr && d->fast && !h->disabled && h->suppress_ret == -1 &&
+        !h->py_pending && regs_passive(&h->sh->m, d) && (!d->nmem || mem_passive(h, d))) {
+        h->n_c++;
+        h->n_skip++;
+        h->prev = addr;
+        return;
+    }
+    hot_hook_full(uc, addr, size, ud);
 }
 
 /* ------------------------------------------------------------ building descriptors */
@@ -2441,6 +2508,102 @@ static int parse_spans(PyObject *seq, Span *out, uint8_t *count)
     *count = (uint8_t)n;
     Py_DECREF(f);
     return 0;
+}
+
+/* Whether bytes [l, l + extent) of a location are all register shadow bytes (the direct
+ * array of the shadow map); a location with no kind takes part in nothing. */
+static int loc_in_regs(const Loc *l, uint64_t extent)
+{
+    if (l->kind == 0)
+        return 1;
+    const uint64_t r0 = REGK0 << 3, r1 = (REGK0 + NREGK) << 3;
+    return l->kind == 1 && l->c >= r0 && l->c < r1 && extent <= r1 - l->c;
+}
+
+/* Account for bytes [l, l + extent) of a location in desc_classify: a register shadow range
+ * is fine as it is, a memory location joins d->mem (once per location, with the largest
+ * extent); anything else (too many memory locations, a constant straddling the register
+ * range) returns 0: no fast exit for this descriptor. */
+static int classify_loc(Desc *d, const Loc *l, uint64_t extent)
+{
+    if (loc_in_regs(l, extent)) {
+        if (l->kind == 0 || !extent || d->nrs == 0xFF)
+            return 1;
+        for (uint64_t k = l->c >> 3; k <= (l->c + extent - 1) >> 3; k++) {
+            uint16_t r = (uint16_t)(k - REGK0);
+            int seen = 0;
+            for (int i = 0; i < d->nrs; i++)
+                seen |= d->rs[i] == r;
+            if (seen)
+                continue;
+            if (d->nrs == 8) {
+                d->nrs = 0xFF;
+                return 1;
+            }
+            d->rs[d->nrs++] = r;
+        }
+        return 1;
+    }
+    const uint64_t r0 = REGK0 << 3;
+    if (l->kind == 1 && l->c + extent > r0)
+        return 0;
+    if (extent > 0xFFFF)
+        return 0;
+    for (int i = 0; i < d->nmem; i++)
+        if (!memcmp(&d->mem[i].loc, l, sizeof *l)) {
+            if (extent > d->mem[i].ext)
+                d->mem[i].ext = (uint16_t)extent;
+            return 1;
+        }
+    if (d->nmem == 4)
+        return 0;
+    d->mem[d->nmem].loc = *l;
+    d->mem[d->nmem].ext = (uint16_t)extent;
+    d->nmem++;
+    return 1;
+}
+
+/* Set Desc.fast, nmem/mem and nrs/rs (fast stays 0: no fast exit). Only the kinds whose
+ * handlers, with every location they touch passive, return 1 without changing anything:
+ * run_move copies/clears passive bytes over passive bytes, run_gen and run_guard see no
+ * active read and clear passive writes, run_bin finds no active lane, run_un clears a
+ * passive destination; and D_NOP's, which does nothing at all. The extents are the byte
+ * ranges the handler looks at. */
+static void desc_classify(Desc *d)
+{
+    int ok = 1;
+    d->nmem = d->nrs = 0;
+    Loc cp;
+    switch (d->kind) {
+    case D_NOP: /* its handler does nothing whatever is active */
+        break;
+    case D_MOVE:
+        for (int p = 0; p < d->npieces && ok; p++) {
+            const Piece *pc = &d->pieces[p];
+            ok = classify_loc(d, &d->ops[0], (uint64_t)pc->doff + pc->n) &&
+                 (pc->src < 0 || classify_loc(d, &d->ops[pc->src], (uint64_t)pc->soff + pc->n));
+        }
+        break;
+    case D_GEN:
+    case D_GUARD:
+        for (int i = 0; i < d->nreads && ok; i++)
+            ok = classify_loc(d, &d->reads[i].loc, d->reads[i].n);
+        for (int i = 0; i < d->nwrites && ok; i++)
+            ok = classify_loc(d, &d->writes[i].loc, d->writes[i].n);
+        break;
+    case D_BIN:
+    case D_UN:
+        memset(&cp, 0, sizeof cp); /* the destination: xmm register di (fixed) */
+        cp.kind = 1;
+        cp.c = XMM_BASE + 32ULL * d->di;
+        ok = d->src.kind != 0 &&
+             classify_loc(d, &d->src, d->kind == D_BIN ? (uint64_t)d->w * d->lanes : d->w) &&
+             classify_loc(d, &cp, d->kind == D_BIN ? (uint64_t)d->w * d->lanes : d->w_out);
+        break;
+    default:
+        ok = 0;
+    }
+    d->fast = (uint8_t)ok;
 }
 
 /* set_desc(addr, desc): desc is one of
@@ -2570,6 +2733,7 @@ static PyObject *Hot_set_desc(HotObject *self, PyObject *args)
     } else {
         goto bad;
     }
+    desc_classify(d);
     if (self->dc[DC_SLOT(addr)].addr == addr)
         self->dc[DC_SLOT(addr)].d = NULL; /* dm_set frees the descriptor it replaces */
     if (dm_set(&self->descs, addr, d) < 0) {
@@ -2736,6 +2900,7 @@ static PyMemberDef Hot_members[] = {
     {"prev", T_ULONGLONG, offsetof(HotObject, prev), 0, NULL},
     {"n_c", T_ULONGLONG, offsetof(HotObject, n_c), READONLY, NULL},
     {"n_py", T_ULONGLONG, offsetof(HotObject, n_py), READONLY, NULL},
+    {"n_skip", T_ULONGLONG, offsetof(HotObject, n_skip), READONLY, NULL},
     {"n_calls", T_ULONGLONG, offsetof(HotObject, n_calls), READONLY, NULL},
     {"math_finish", T_OBJECT_EX, offsetof(HotObject, py_math_finish), 0, NULL},
     {NULL}};
