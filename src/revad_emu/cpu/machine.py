@@ -66,7 +66,10 @@ class RunStats:
 
 
 class Machine:
-    """One emulated process. Construct, optionally attach hooks, then `run()` once."""
+    """One emulated process. Construct, optionally attach hooks, then `run()` once.
+
+    `load=False` builds the process image (loading/loader.py) without mapping it: for a
+    start-up snapshot to be restored into (cpu/startup.py), else call `load()` first."""
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  *, stdin: bytes | None = b"", stdout: Callable[[bytes], None] | None = None,
