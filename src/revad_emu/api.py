@@ -71,12 +71,12 @@ class Emulator:
         runs with them always start cold."""
         max_instructions = arguments.max_instructions(max_instructions)
 
-        def make() -> Machine:
+        def make(load: bool = True) -> Machine:
             return Machine(self.path, self.argv, self.env, stdin=self.stdin, stdout=stdout,
                            stderr=stderr, allow_write=self.allow_write,
                            allow_read=self.allow_read, tty_fds=tty_fds,
                            max_instructions=max_instructions or self.max_instructions,
-                           progress=progress)
+                           progress=progress, load=load)
 
         if self.selectors:
             return make()

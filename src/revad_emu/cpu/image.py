@@ -196,7 +196,9 @@ class Snapshot:
     def _restore_whole(self, m: Machine) -> None:
         """Into a new machine of the same program (nothing run yet): drop its mappings, map
         the saved ones zeroed and write their non-zero pages, then the kernel's state and the
-        registers. Built from scratch, so nothing of the new machine's own loading is left."""
+        registers. Built from scratch, so nothing of the new machine's own loading is left
+        (a machine made with `load=False` has no mappings yet: its image is never mapped)."""
+        m.image = None
         mem = m.mem
         for r in mem.regions:
             mem.unmap(r.start, r.size)
@@ -322,15 +324,15 @@ def start(path: str, *, env: dict[str, str] | None = None,
     # (another thread's image, a closed Library) or saved on disk (REVAD_STARTUP_CACHE=disk).
     if is_library:
         stub = stub_path(real)
-        m = startup.start(lambda: Machine(stub, [], env, stdin=b"",
-                                          max_instructions=max_instructions,
-                                          stdout=_forward(1), stderr=err),
+        m = startup.start(lambda load=True: Machine(stub, [], env, stdin=b"",
+                                                    max_instructions=max_instructions,
+                                                    stdout=_forward(1), stderr=err, load=load),
                           stop=lambda m: m.exe.entry)
         stop = m.exe.entry
     else:
-        m = startup.start(lambda: Machine(real, [], env, stdin=b"",
-                                          max_instructions=max_instructions,
-                                          stdout=_forward(1), stderr=err))
+        m = startup.start(lambda load=True: Machine(real, [], env, stdin=b"",
+                                                    max_instructions=max_instructions,
+                                                    stdout=_forward(1), stderr=err, load=load))
         stop = m.symbols.address_of("main")
         if stop is None:
             raise LoadError(f"{path}: an executable needs a `main` symbol to be stopped before "

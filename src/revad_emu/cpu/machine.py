@@ -38,34 +38,17 @@ from revad_emu.errors import (
 from revad_emu.linux import Kernel
 from revad_emu.linux.sandbox import path_list
 from revad_emu.loading.elf import ElfError, ElfFile, read_elf
-from revad_emu.loading.stack import (
-    AT_BASE,
-    AT_CLKTCK,
-    AT_EGID,
-    AT_ENTRY,
-    AT_EUID,
-    AT_FLAGS,
-    AT_GID,
-    AT_HWCAP,
-    AT_HWCAP2,
-    AT_MINSIGSTKSZ,
-    AT_PAGESZ,
-    AT_PHDR,
-    AT_PHENT,
-    AT_PHNUM,
-    AT_SECURE,
-    AT_UID,
-    HWCAP_X86_64,
-    build_stack,
-    check_exec_limits,
+from revad_emu.loading.loader import (  # noqa: F401 - the layout, re-exported
+    INTERP_BASE,
+    PIE_BASE,
+    STACK_SIZE,
+    STACK_TOP,
+    ProcessImage,
+    load_image,
 )
 from revad_emu.loading.symbols import Symbolizer
 
-PIE_BASE = 0x5555_5555_4000
-INTERP_BASE = 0x7FFF_F7FC_3000
 MMAP_TOP = 0x7FFF_F7F0_0000
-STACK_TOP = 0x7FFF_FFFF_F000
-STACK_SIZE = 8 << 20
 END_ADDR = 0xFFFF_FFFF_FFFF_FFFF  # non-canonical: emu_start never stops by reaching it
 
 # Client request: rol rdi,3; rol rdi,13; rol rdi,61; rol rdi,51; xchg rbx,rbx (Valgrind amd64).
@@ -83,13 +66,16 @@ class RunStats:
 
 
 class Machine:
-    """One emulated process. Construct, optionally attach hooks, then `run()` once."""
+    """One emulated process. Construct, optionally attach hooks, then `run()` once.
+
+    `load=False` builds the process image (loading/loader.py) without mapping it: for a
+    start-up snapshot to be restored into (cpu/startup.py), else call `load()` first."""
 
     def __init__(self, path: str, argv: list[str] | None = None, env: dict[str, str] | None = None,
                  *, stdin: bytes | None = b"", stdout: Callable[[bytes], None] | None = None,
                  stderr: Callable[[bytes], None] | None = None, allow_write=(),
                  allow_read=None, tty_fds=(), max_instructions: int | None = None,
-                 progress: Callable[[int, float], None] | None = None):
+                 progress: Callable[[int, float], None] | None = None, load: bool = True):
         self.path = os.path.abspath(path)
         self.exe: ElfFile = read_elf(path)
         self.argv = [str(path), *(argv or [])]
@@ -142,6 +128,8 @@ class Machine:
         self.cpu_v3 = cpuid.wants_v3(self.exe)  # CPUID of an AVX2/FMA CPU (see cpuid.py)
         self._setup_cpu()
         self._load()
+        if load:
+            self.load()
         self._install_hooks()
 
     # -- set-up ------------------------------------------------------------------------
@@ -159,52 +147,37 @@ class Machine:
         self.fast.set_reg(fastuc.UC_MXCSR, 0x1F80)
         self.fast.set_reg(fastuc.UC_FPCW, 0x037F)
 
-    def _map_elf(self, elf: ElfFile, base: int, name: str) -> None:
-        for seg in elf.segments:
-            start = (base + seg.vaddr) & ~0xFFF
-            end = (base + seg.vaddr + seg.memsz + 0xFFF) & ~0xFFF
-            try:
-                self.mem.map(start, end - start, seg.prot | 1, name)
-            except (MapError, UcError, MemoryError, OverflowError) as e:
-                raise ElfError(f"{elf.path}: cannot map the LOAD segment at {start:#x} "
-                               f"({end - start:,} bytes): {e}") from None
-            data = elf.data[seg.offset:seg.offset + seg.filesz]
-            self.mem.write(base + seg.vaddr, data)
-            if seg.prot & 4:
-                self._scan_requests(base + seg.vaddr, data)
-        self.symbols.add(elf.path, base, base + elf.min_vaddr, base + elf.max_vaddr, elf)
-
     def _load(self) -> None:
-        exe = self.exe
-        base = PIE_BASE if exe.is_pie else 0
-        self._map_elf(exe, base, os.path.basename(self.path))
-        entry = base + exe.entry
-        interp_base = 0
-        if exe.interp:
+        """Build the initial process image (loading/loader.py) and take from it what the
+        machine keeps even when a snapshot replaces the memory: the symbolizer's modules,
+        the program break and the entry point."""
+        image = load_image(self.path, self.exe, self.argv, self.env)
+        for mod in image.modules:
+            self.symbols.add(mod.path, mod.base, mod.start, mod.end, mod.elf)
+        self.kernel.brk_start(image.brk)
+        self.entry = image.entry
+        self.image: ProcessImage | None = image
+
+    def load(self) -> None:
+        """Map the process image into the engine: segments, stack, stack pointer. Done by
+        the constructor unless it was told `load=False` (a start-up snapshot will replace
+        the memory, cpu/startup.py); then call this before running from the entry."""
+        image = self.image
+        if image is None:
+            return
+        self.image = None
+        for mp in image.mappings:
             try:
-                interp = read_elf(exe.interp)
-            except ElfError as e:
-                raise ElfError(f"{self.path}: program interpreter {exe.interp} cannot be loaded "
-                               f"({e})") from None
-            interp_base = INTERP_BASE - interp.min_vaddr
-            self._map_elf(interp, interp_base, os.path.basename(exe.interp))
-            entry = interp_base + interp.entry
-        brk = (base + exe.max_vaddr + 0xFFF) & ~0xFFF
-        self.kernel.brk_start(brk)
-        self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]")
-        # os.fsencode: names and values that are not UTF-8 arrive as the bytes they were
-        argv = [os.fsencode(a) for a in self.argv]
-        envp = [os.fsencode(f"{k}={v}") for k, v in self.env.items()]
-        execfn = os.fsencode(self.path)
-        check_exec_limits(argv, envp, execfn, STACK_SIZE)
-        aux = [(AT_PHDR, base + exe.phdr_vaddr()), (AT_PHENT, 56), (AT_PHNUM, exe.phnum),
-               (AT_PAGESZ, 4096), (AT_BASE, interp_base), (AT_FLAGS, 0),
-               (AT_ENTRY, base + exe.entry), (AT_UID, 1000), (AT_EUID, 1000), (AT_GID, 1000),
-               (AT_EGID, 1000), (AT_SECURE, 0), (AT_HWCAP, HWCAP_X86_64), (AT_HWCAP2, 0),
-               (AT_CLKTCK, 100), (AT_MINSIGSTKSZ, 2048)]
-        sp = build_stack(self.mem.write, STACK_TOP, argv, envp, aux, execfn)
-        self.fast.set_gpr(4, sp)
-        self.entry = entry
+                self.mem.map(mp.start, mp.size, mp.prot, mp.name)
+            except (MapError, UcError, MemoryError, OverflowError) as e:
+                raise ElfError(f"{mp.elf_path}: cannot map the LOAD segment at {mp.start:#x} "
+                               f"({mp.size:,} bytes): {e}") from None
+            self.mem.write(mp.data_addr, mp.data)
+            if mp.prot & 4:
+                self._scan_requests(mp.data_addr, mp.data)
+        self.mem.map(image.stack_start, image.stack_size, 3, "[stack]")
+        self.mem.write(image.sp, image.stack_bytes)
+        self.fast.set_gpr(4, image.sp)
 
     def _on_map(self, addr: int, size: int, prot: int, path: str | None, offset: int) -> None:
         """Kernel callback: a file or executable region was mapped (ld.so loading a library)."""

@@ -10,8 +10,9 @@ benchmarks) take it once and start later runs from the state at `main`:
 - the first run of a key only notes the key (a one-off run pays nothing);
 - the second runs to `main`, takes the snapshot (`image.Snapshot.take_whole`) if the start is
   safe to replay, and goes on from there;
-- later ones build the machine as usual (cheap: the program and its interpreter mapped, the
-  stack written), then replace its whole state by the snapshot's and start at `main`.
+- later ones build the machine without mapping its process image (`Machine(load=False)`:
+  the image is computed, not applied), then give it the snapshot's whole state and start at
+  `main`.
 
 The key holds everything the state at `main` can depend on: the program's and its
 interpreter's identities (path, device, inode, size, mtime), argv, the environment (in order:
@@ -183,18 +184,21 @@ def key_of(m: Machine, tty_fds, stop: Callable[[Machine], int | None] = _main) -
             m.max_instructions, main)
 
 
-def start(make: Callable[[], Machine], tty_fds=(),
+def start(make: Callable[..., Machine], tty_fds=(),
           stop: Callable[[Machine], int | None] = _main) -> Machine:
     """A machine for a new run of a program: `make()`'s, started from the cached state at
-    `main` when there is one (see the module docstring). `stop` gives another address to
-    snapshot at (image.py: a library's stub entry, reached after its constructors); the
-    machine returned is either at its entry (`m.entry`, cold) or at that address with
-    `m.entry` set to it."""
-    m = make()
+    `main` when there is one (see the module docstring). `make(load=False)` must give the
+    machine with its process image built but not yet mapped (`Machine(..., load=False)`):
+    a snapshot then replaces it without the fresh image being mapped first. `stop` gives
+    another address to snapshot at (image.py: a library's stub entry, reached after its
+    constructors); the machine returned is either at its entry (`m.entry`, cold) or at that
+    address with `m.entry` set to it."""
     if not enabled():
-        return m
+        return make()
+    m = make(load=False)
     key = key_of(m, tty_fds, stop)
     if key is None:
+        m.load()
         return m
     disk = mode() == "disk"
     with _lock:
@@ -205,12 +209,14 @@ def start(make: Callable[[], Machine], tty_fds=(),
             stats["loaded"] += 1
             _remember(key, entry)
     if entry is _UNSAFE:
+        m.load()
         return m
     if isinstance(entry, ProgramStart) and entry.current():
         _remember(key, entry)
         entry.restore(m)
         stats["hits"] += 1
         return m
+    m.load()
     if entry is None and not disk:
         _remember(key, _SEEN)  # a one-off run pays nothing; the second takes the snapshot
         return m
