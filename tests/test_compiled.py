@@ -45,6 +45,22 @@ def record_both(monkeypatch, exe, argv, stdin=b""):
     return out
 
 
+def recorders(monkeypatch) -> list:
+    """Every Recorder built from now on in this test, in order of construction (to look at
+    the compiled recorder's counters or state after `record_both`)."""
+    from revad_emu.ad import recorder
+
+    seen = []
+    init = recorder.Recorder.__init__
+
+    def spy(self, *a, **kw):
+        init(self, *a, **kw)
+        seen.append(self)
+
+    monkeypatch.setattr(recorder.Recorder, "__init__", spy)
+    return seen
+
+
 def assert_same(py, c) -> None:
     assert c.exit_code == py.exit_code
     assert c.stdout == py.stdout
@@ -81,16 +97,7 @@ def test_libm_functions(monkeypatch, precision, variant):
     """Every function of libm.RULES at several points (test_libm's program): the compiled
     hook takes the scalar double/float/long double calls itself (through PLT stubs in
     dynamic builds)."""
-    from revad_emu.ad import recorder
-
-    seen = []
-    init = recorder.Recorder.__init__
-
-    def spy(self, *a, **kw):
-        init(self, *a, **kw)
-        seen.append(self)
-
-    monkeypatch.setattr(recorder.Recorder, "__init__", spy)
+    seen = recorders(monkeypatch)
     exe = test_libm.gen_binary(precision, variant)
     py, c = record_both(monkeypatch, exe, test_libm.argv_of(precision))
     assert_same(py, c)
@@ -187,16 +194,7 @@ def test_passive_code_fast_exit(monkeypatch, opt):
     derivative are those of the Python reference, which runs every instruction's rule."""
     from pathlib import Path
 
-    from revad_emu.ad import recorder
-
-    seen = []
-    init = recorder.Recorder.__init__
-
-    def spy(self, *a, **kw):
-        init(self, *a, **kw)
-        seen.append(self)
-
-    monkeypatch.setattr(recorder.Recorder, "__init__", spy)
+    seen = recorders(monkeypatch)
     src = Path(__file__).resolve().parent.parent / "benchmarks" / "programs" / "passive_loop.c"
     exe = build(src, (opt,), static=True)
     py, c = record_both(monkeypatch, exe, ["0.3", "40", "30"])

@@ -19,11 +19,10 @@ import pytest
 
 from buildcache import CACHE, INCLUDE, build, have, run_native
 from fdcheck import assert_jacobian_close, fd_jacobian, format_arg, parse_outputs
-from revad_emu import Emulator
-from revad_emu.ad import recorder
 from revad_emu.ad.recorder import _hot
 from test_ad_programs import BY_NAME
-from test_compiled import assert_same
+from test_compiled import assert_same, recorders
+from test_compiled import record_both as compiled_and_python
 
 pytestmark = [pytest.mark.skipif(_hot is None, reason="the compiled extension is not built"),
               pytest.mark.skipif(not have("gcc"), reason="gcc missing")]
@@ -35,18 +34,8 @@ def _args(x) -> list[str]:
 
 def record_both(monkeypatch, exe, argv):
     """(Python recording, compiled recording, the compiled Recorder)."""
-    seen = []
-    init = recorder.Recorder.__init__
-
-    def spy(self, *a, **kw):
-        init(self, *a, **kw)
-        seen.append(self)
-
-    monkeypatch.setattr(recorder.Recorder, "__init__", spy)
-    out = []
-    for pure in ("1", "0"):
-        monkeypatch.setenv("REVAD_PURE_PYTHON", pure)
-        out.append(Emulator(exe, argv=argv).record())
+    seen = recorders(monkeypatch)
+    out = compiled_and_python(monkeypatch, exe, argv)
     py_rec, c_rec = seen[-2], seen[-1]
     assert py_rec.hot is None and c_rec.hot is not None
     assert_same(*out)
