@@ -57,6 +57,16 @@ CLIENT_REQUEST = bytes.fromhex("48C1C70348C1C70D48C1C73D48C1C73348 87DB".replace
 SIGILL, SIGTRAP, SIGFPE, SIGSEGV, SIGBUS = 4, 5, 8, 11, 7
 
 
+def elf_cache_key(path: str) -> tuple | None:
+    """Key of `Machine._elf_cache`: the file's path and identity (a file replaced or
+    rewritten is read again); None when it cannot be stat'ed."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 @dataclass
 class RunStats:
     instructions: int = 0
@@ -202,11 +212,9 @@ class Machine:
     def _mapped_elf(self, path: str) -> ElfFile | None:
         """The ELF file behind a file mapping, read once per file (ld.so maps a library in
         several pieces; a data file is not read again at each mmap)."""
-        try:
-            st = os.stat(path)
-        except OSError:
+        key = elf_cache_key(path)
+        if key is None:
             return None
-        key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
         if key not in self._elf_cache:
             try:
                 self._elf_cache[key] = read_elf(path)

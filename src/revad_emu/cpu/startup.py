@@ -50,7 +50,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from revad_emu.cpu.machine import Machine
+from revad_emu.cpu.machine import Machine, elf_cache_key
 from revad_emu.errors import Interrupted
 
 # System calls a program may make before `main` for its start to be replayed: they change
@@ -366,14 +366,8 @@ def _load(key: tuple) -> object:
 
 def _elf_keys(elves: dict) -> dict:
     """machine._elf_cache entries for the modules read back."""
-    out = {}
-    for path, elf in elves.items():
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        out[(path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)] = elf
-    return out
+    keys = ((elf_cache_key(path), elf) for path, elf in elves.items())
+    return {key: elf for key, elf in keys if key is not None}
 
 
 __all__ = ["SAFE_SYSCALLS", "ProgramStart", "cache_dir", "clear", "enabled", "key_of", "mode",
