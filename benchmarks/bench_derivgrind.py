@@ -57,7 +57,8 @@ PROGRAMS = Path(__file__).resolve().parent / "programs"
 LAUNCH = Path(__file__).resolve().parent / "rusage_launch.py"
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "src")]
 
-from buildcache import CACHE, build, run_native  # noqa: E402
+from buildcache import CACHE, build  # noqa: E402
+from fdcheck import fd_jacobian  # noqa: E402
 
 X0 = 0.3            # input of the scalar loop
 X_TRIVIAL = 1.5     # input of the trivial program
@@ -310,12 +311,7 @@ def fd_checks(exes: dict[str, Path], rows: list[dict], checks: list[dict]) -> No
             checks.append({"check": f"{r['label']}: dy/dx = 2x", "rel_err": err,
                            "pass": err <= 1e-15})
         elif r["program"] == "loop":
-            n, h = r["argv"][1], 1e-6
-
-            def f(x: float, n: str = n) -> float:
-                return float(run_native(exes["loop"], [repr(x), n]).stdout.split()[-1])
-
-            fd = (f(X0 + h) - f(X0 - h)) / (2 * h)
+            fd = float(fd_jacobian(exes["loop"], [X0], extra_args=[r["argv"][1]])[0, 0])
             err = abs(g - fd) / max(1.0, abs(fd))
             checks.append({"check": f"{r['label']}: dy/dx vs finite difference", "rel_err": err,
                            "pass": err <= FD_RTOL})

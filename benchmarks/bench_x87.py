@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "tests"), str(HERE.parent / "src")]
 
 from buildcache import build  # noqa: E402
+from fdcheck import fd_jacobian  # noqa: E402
 from revad_emu import Emulator  # noqa: E402
 from revad_emu.ad.isa import x87  # noqa: E402
 
@@ -60,12 +60,9 @@ def run_cpu(exe: Path, n: int, repeat: int = 3) -> float:
     return best
 
 
-def native_fd(exe: Path, n: int, h: float = 1e-6) -> float:
-    def f(x: float) -> float:
-        out = subprocess.run([str(exe), repr(x), str(n)], capture_output=True, text=True,
-                             check=True)
-        return float(out.stdout)
-    return (f(X0 + h) - f(X0 - h)) / (2 * h)
+def native_fd(exe: Path, n: int) -> float:
+    """dy/dx of the native binary at X0 by central differences (fdcheck's steps)."""
+    return float(fd_jacobian(exe, [X0], extra_args=[str(n)])[0, 0])
 
 
 def sin_table(n: int, opt: str) -> bool:
